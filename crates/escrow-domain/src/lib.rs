@@ -90,6 +90,7 @@
 //! - [`settlement`]: payout and refund dates.
 //! - [`trade`]: statuses, commands, [`trade::Trade::apply`].
 //! - [`notification`]: the AlimTalk template table and callback kinds.
+//! - [`payment`]: PG failure codes, the `PaymentGateway` port, verification of a PG report, routing.
 //! - [`ports`] and [`services`]: what adapters implement and the use cases over them.
 
 pub mod calendar;
@@ -98,6 +99,7 @@ pub mod ids;
 pub mod limits;
 pub mod money;
 pub mod notification;
+pub mod payment;
 pub mod ports;
 pub mod quote;
 pub mod reference;

@@ -1,0 +1,470 @@
+//! Paying through a PG: the failure codes partners see, the `PaymentGateway` port, the check of a PG's
+//! report against the checkout (never trusting a callback body), and which gateway serves a method.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::contract::PaymentMethod;
+use crate::ids::CheckoutId;
+use crate::money::{Currency, Money};
+
+/// A PG failure, as delivered to partners (seed 000: "에러코드는 구분하여 전달").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PgFailure {
+    /// The buyer's payment was declined.
+    #[serde(rename = "PG_DECLINED")]
+    Declined,
+    /// The PG reports another amount or currency than the checkout's: forgery (위변조).
+    #[serde(rename = "PG_AMOUNT_MISMATCH")]
+    AmountMismatch,
+    /// The PG's merchant account does not take this currency.
+    #[serde(rename = "PG_CURRENCY_UNSUPPORTED")]
+    CurrencyUnsupported,
+    /// Timeout, 5xx or no connection.
+    #[serde(rename = "PG_UNAVAILABLE")]
+    Unavailable,
+    /// The PG refused our request (4xx, e.g. a bad signature).
+    #[serde(rename = "PG_REJECTED_REQUEST")]
+    RejectedRequest,
+    /// The checkout expired before payment.
+    #[serde(rename = "PG_EXPIRED")]
+    Expired,
+}
+
+impl PgFailure {
+    /// The code partners receive.
+    pub fn code(self) -> &'static str {
+        match self {
+            PgFailure::Declined => "PG_DECLINED",
+            PgFailure::AmountMismatch => "PG_AMOUNT_MISMATCH",
+            PgFailure::CurrencyUnsupported => "PG_CURRENCY_UNSUPPORTED",
+            PgFailure::Unavailable => "PG_UNAVAILABLE",
+            PgFailure::RejectedRequest => "PG_REJECTED_REQUEST",
+            PgFailure::Expired => "PG_EXPIRED",
+        }
+    }
+}
+
+impl fmt::Display for PgFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Why a call to a PG failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PgError {
+    /// A failure with its partner-visible code; `detail` is for logs (never secrets).
+    #[error("{failure}: {detail}")]
+    Failed {
+        /// The code.
+        failure: PgFailure,
+        /// What happened.
+        detail: String,
+    },
+    /// The PG has no refund call: the refund goes to the operators' manual refund queue.
+    #[error("refunds are not supported by this gateway")]
+    RefundUnsupported,
+}
+
+impl PgError {
+    /// A failure with its code and a detail for the logs.
+    pub fn failed(failure: PgFailure, detail: impl Into<String>) -> Self {
+        PgError::Failed {
+            failure,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Asks the PG to start a payment for a checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRequest {
+    /// The checkout (the PG's order id).
+    pub checkout_id: CheckoutId,
+    /// What to charge.
+    pub amount: Money,
+    /// Where the PG sends the browser back (`?transactionId=…` is appended by the PG).
+    pub return_url: String,
+    /// Where the PG posts its callback.
+    pub callback_url: String,
+}
+
+/// The PG's answer: where to send the browser, and its transaction id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentStart {
+    /// The PG's transaction id.
+    pub transaction_id: String,
+    /// The PG's start page.
+    pub start_page_url: String,
+}
+
+/// A transaction's state as the PG reports it when queried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PgPaymentStatus {
+    /// Paid.
+    Confirmed,
+    /// Not paid.
+    Failed,
+}
+
+/// What a PG reports about a transaction, with amounts in major units as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PgPaymentReport {
+    /// The PG's transaction id.
+    pub transaction_id: String,
+    /// The order id the PG holds (our checkout id).
+    pub order_id: String,
+    /// The merchant (store) id.
+    pub store_id: String,
+    /// Confirmed or failed.
+    pub status: PgPaymentStatus,
+    /// The ordered amount, major units.
+    pub order_amount: Decimal,
+    /// What the buyer paid, major units.
+    pub pay_amount: Decimal,
+    /// What a sub method (points, coupons) covered, major units.
+    pub discount_amount: Decimal,
+    /// Currency of `pay_amount`.
+    pub pay_currency: String,
+    /// Currency of `order_amount`.
+    pub order_currency: String,
+}
+
+/// What the checkout expects the PG to report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedPayment {
+    /// The transaction the browser or callback named.
+    pub transaction_id: String,
+    /// The checkout.
+    pub checkout_id: CheckoutId,
+    /// The merchant id the gateway is configured with.
+    pub store_id: String,
+    /// The checkout's amount.
+    pub amount: Money,
+}
+
+/// The verdict on a PG report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentOutcome {
+    /// Paid as expected.
+    Approved {
+        /// The PG's transaction id.
+        transaction_id: String,
+    },
+    /// Not paid.
+    Failed(PgFailure),
+    /// The report does not match the checkout: forgery (위변조), logged as a security event.
+    Forged {
+        /// Always [`PgFailure::AmountMismatch`].
+        failure: PgFailure,
+        /// What did not match (no secrets).
+        reason: String,
+    },
+}
+
+/// `amount` (major units) in minor units of `currency`, if it is a whole number of minor units.
+pub fn major_to_minor(amount: Decimal, currency: Currency) -> Option<i64> {
+    let scaled = amount.checked_mul(Decimal::from(10i64.pow(currency.minor_unit_digits())))?;
+    if scaled.fract() != Decimal::ZERO {
+        return None;
+    }
+    i64::try_from(scaled).ok()
+}
+
+/// Minor units as major units (`1234` USD cents → `12.34`).
+pub fn minor_to_major(amount: Money) -> Decimal {
+    Decimal::new(amount.minor_units(), amount.currency().minor_unit_digits())
+}
+
+/// Checks a PG's report against the checkout: ids, status, currency and
+/// `orderAmount = payAmount + discountAmount = checkout amount` (SPEC §7).
+pub fn verify_payment(expected: &ExpectedPayment, report: &PgPaymentReport) -> PaymentOutcome {
+    let forged = |reason: String| PaymentOutcome::Forged {
+        failure: PgFailure::AmountMismatch,
+        reason,
+    };
+    if report.transaction_id != expected.transaction_id {
+        return forged("transaction id differs".into());
+    }
+    if report.order_id != expected.checkout_id.to_string() {
+        return forged("order id differs".into());
+    }
+    if report.store_id != expected.store_id {
+        return forged("store id differs".into());
+    }
+    if report.status == PgPaymentStatus::Failed {
+        return PaymentOutcome::Failed(PgFailure::Declined);
+    }
+    let currency = expected.amount.currency().code();
+    if report.pay_currency != currency || report.order_currency != currency {
+        return forged(format!(
+            "currency {}/{} instead of {currency}",
+            report.pay_currency, report.order_currency
+        ));
+    }
+    let amount = minor_to_major(expected.amount);
+    let paid = report.pay_amount.checked_add(report.discount_amount);
+    if report.order_amount != amount || paid != Some(amount) {
+        return forged(format!(
+            "order {} / paid {} + discount {} instead of {amount}",
+            report.order_amount, report.pay_amount, report.discount_amount
+        ));
+    }
+    PaymentOutcome::Approved {
+        transaction_id: report.transaction_id.clone(),
+    }
+}
+
+/// A refund to send to the PG.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// The PG's transaction id.
+    pub transaction_id: String,
+    /// The amount.
+    pub amount: Money,
+}
+
+/// A payment gateway (Unifi Pay first; KG Inicis and PortOne later behind the same port).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PaymentGateway: Send + Sync {
+    /// The gateway's name in routing (`unifipay`).
+    fn name(&self) -> &str;
+
+    /// The merchant id this gateway's payments must report.
+    fn store_id(&self) -> &str;
+
+    /// Asks the PG to start a payment; refuses a currency the merchant account does not take before
+    /// any call.
+    async fn create_payment(&self, request: &PaymentRequest) -> Result<PaymentStart, PgError>;
+
+    /// Queries a transaction.
+    async fn payment_status(&self, transaction_id: &str) -> Result<PgPaymentReport, PgError>;
+
+    /// Refunds a payment, or [`PgError::RefundUnsupported`].
+    async fn refund(&self, request: &RefundRequest) -> Result<(), PgError>;
+}
+
+/// Queries the PG for `transaction_id` and checks the report against the checkout. The browser
+/// return and the PG callback both come here; neither's own data is trusted.
+pub async fn verify_transaction(
+    gateway: &dyn PaymentGateway,
+    transaction_id: &str,
+    checkout_id: CheckoutId,
+    amount: Money,
+) -> Result<PaymentOutcome, PgError> {
+    let report = gateway.payment_status(transaction_id).await?;
+    Ok(verify_payment(
+        &ExpectedPayment {
+            transaction_id: transaction_id.to_owned(),
+            checkout_id,
+            store_id: gateway.store_id().to_owned(),
+            amount,
+        },
+        &report,
+    ))
+}
+
+/// One method's connection to a gateway (seed 003: 연결여부 and 사용여부).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GatewayRoute {
+    /// The method.
+    pub method: PaymentMethod,
+    /// The gateway's name.
+    pub gateway: String,
+    /// Connected to the PG (연결여부).
+    pub connected: bool,
+    /// Switched on (사용여부).
+    pub enabled: bool,
+}
+
+/// A method without a connected, enabled gateway (`PAYMENT_METHOD_UNAVAILABLE`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no connected and enabled payment gateway for {0}")]
+pub struct MethodUnavailable(pub PaymentMethod);
+
+/// Which gateway serves each method.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PaymentRouting {
+    /// The routes; the first connected and enabled one for a method wins.
+    pub routes: Vec<GatewayRoute>,
+}
+
+impl PaymentRouting {
+    /// Every method through one gateway.
+    pub fn all_through(gateway: &str) -> Self {
+        PaymentRouting {
+            routes: PaymentMethod::ALL
+                .iter()
+                .map(|m| GatewayRoute {
+                    method: *m,
+                    gateway: gateway.to_owned(),
+                    connected: true,
+                    enabled: true,
+                })
+                .collect(),
+        }
+    }
+
+    /// The gateway for `method`.
+    pub fn gateway_for(&self, method: PaymentMethod) -> Result<&str, MethodUnavailable> {
+        self.routes
+            .iter()
+            .find(|r| r.method == method && r.connected && r.enabled)
+            .map(|r| r.gateway.as_str())
+            .ok_or(MethodUnavailable(method))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn expected() -> ExpectedPayment {
+        ExpectedPayment {
+            transaction_id: "tx-1".into(),
+            checkout_id: CheckoutId(uuid::Uuid::nil()),
+            store_id: "store-1".into(),
+            amount: Money::new(1_234, Currency::Usd),
+        }
+    }
+
+    fn report() -> PgPaymentReport {
+        PgPaymentReport {
+            transaction_id: "tx-1".into(),
+            order_id: uuid::Uuid::nil().to_string(),
+            store_id: "store-1".into(),
+            status: PgPaymentStatus::Confirmed,
+            order_amount: dec!(12.34),
+            pay_amount: dec!(10.34),
+            discount_amount: dec!(2.00),
+            pay_currency: "USD".into(),
+            order_currency: "USD".into(),
+        }
+    }
+
+    #[test]
+    fn a_matching_report_is_approved() {
+        assert_eq!(
+            verify_payment(&expected(), &report()),
+            PaymentOutcome::Approved {
+                transaction_id: "tx-1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_failed_status_is_declined() {
+        let r = PgPaymentReport {
+            status: PgPaymentStatus::Failed,
+            ..report()
+        };
+        assert_eq!(
+            verify_payment(&expected(), &r),
+            PaymentOutcome::Failed(PgFailure::Declined)
+        );
+    }
+
+    #[test]
+    fn any_amount_currency_or_id_difference_is_forgery() {
+        let cases = [
+            PgPaymentReport {
+                order_amount: dec!(12.35),
+                ..report()
+            },
+            PgPaymentReport {
+                pay_amount: dec!(10.33),
+                ..report()
+            },
+            PgPaymentReport {
+                discount_amount: dec!(0),
+                ..report()
+            },
+            PgPaymentReport {
+                pay_currency: "KRW".into(),
+                ..report()
+            },
+            PgPaymentReport {
+                order_currency: "EUR".into(),
+                ..report()
+            },
+            PgPaymentReport {
+                order_id: "other".into(),
+                ..report()
+            },
+            PgPaymentReport {
+                store_id: "store-2".into(),
+                ..report()
+            },
+            PgPaymentReport {
+                transaction_id: "tx-2".into(),
+                ..report()
+            },
+        ];
+        for r in cases {
+            assert!(
+                matches!(
+                    verify_payment(&expected(), &r),
+                    PaymentOutcome::Forged {
+                        failure: PgFailure::AmountMismatch,
+                        ..
+                    }
+                ),
+                "{r:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn major_and_minor_units_convert_exactly() {
+        assert_eq!(major_to_minor(dec!(12.34), Currency::Usd), Some(1_234));
+        assert_eq!(major_to_minor(dec!(12.345), Currency::Usd), None);
+        assert_eq!(major_to_minor(dec!(15500), Currency::Krw), Some(15_500));
+        assert_eq!(major_to_minor(dec!(0.5), Currency::Krw), None);
+        assert_eq!(
+            minor_to_major(Money::new(1_234, Currency::Usd)).to_string(),
+            "12.34"
+        );
+        assert_eq!(minor_to_major(Money::krw(15_500)).to_string(), "15500");
+    }
+
+    #[test]
+    fn routing_needs_a_connected_and_enabled_gateway() {
+        let mut routing = PaymentRouting::all_through("unifipay");
+        assert_eq!(routing.gateway_for(PaymentMethod::Card), Ok("unifipay"));
+        routing.routes[0].enabled = false;
+        assert_eq!(
+            routing.gateway_for(PaymentMethod::Card),
+            Err(MethodUnavailable(PaymentMethod::Card))
+        );
+        routing.routes[1].connected = false;
+        assert!(routing.gateway_for(PaymentMethod::BankTransfer).is_err());
+        assert_eq!(
+            routing.gateway_for(PaymentMethod::VirtualAccount),
+            Ok("unifipay")
+        );
+        assert!(PaymentRouting::default()
+            .gateway_for(PaymentMethod::Card)
+            .is_err());
+    }
+
+    #[test]
+    fn failure_codes_serialize_as_partners_see_them() {
+        assert_eq!(
+            serde_json::to_string(&PgFailure::Unavailable).unwrap(),
+            "\"PG_UNAVAILABLE\""
+        );
+        assert_eq!(PgFailure::Expired.code(), "PG_EXPIRED");
+    }
+}
