@@ -91,16 +91,22 @@
 //! - [`trade`]: statuses, commands, [`trade::Trade::apply`].
 //! - [`notification`]: the AlimTalk template table and callback kinds.
 //! - [`payment`]: PG failure codes, the `PaymentGateway` port, verification of a PG report, routing.
+//! - [`people`], [`product`], [`checkout`]: partners, members (secrets redacted), products, checkouts.
 //! - [`ports`] and [`services`]: what adapters implement and the use cases over them.
 
 pub mod calendar;
+pub mod checkout;
 pub mod contract;
+#[cfg(feature = "contract-tests")]
+pub mod contract_tests;
 pub mod ids;
 pub mod limits;
 pub mod money;
 pub mod notification;
 pub mod payment;
+pub mod people;
 pub mod ports;
+pub mod product;
 pub mod quote;
 pub mod reference;
 pub mod services;

@@ -247,6 +247,7 @@ pub enum TradeCommand {
     /// 32: delivery is reported; starts the automatic-approval timer.
     ReportDelivery {
         /// When the parcel was delivered.
+        #[serde(with = "time::serde::rfc3339")]
         delivered_at: OffsetDateTime,
     },
     /// 32 → 33: the buyer approves the purchase, or the batch does once the time has come.

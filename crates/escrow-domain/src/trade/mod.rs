@@ -115,10 +115,13 @@ pub struct ReturnRequest {
 #[serde(rename_all = "camelCase")]
 pub struct Deadlines {
     /// 13: the virtual account must be paid before this.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub deposit_deadline: Option<OffsetDateTime>,
     /// 32 delivered: approved automatically at this instant.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub auto_approval_at: Option<OffsetDateTime>,
     /// 34: the cancel is agreed automatically at this instant.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub auto_cancel_agreement_at: Option<OffsetDateTime>,
     /// 33: the seller is paid out on this date.
     pub payout_date: Option<Date>,
@@ -197,6 +200,7 @@ pub struct Trade {
     /// The seller's parcel.
     pub shipment: Option<Shipment>,
     /// When delivery happened, once reported (the 배송완료 sub-state of 32).
+    #[serde(with = "time::serde::rfc3339::option")]
     pub delivered_at: Option<OffsetDateTime>,
     /// The buyer's (34) or seller's (36) or operator's (37) cancel reason.
     pub cancel_reason: Option<String>,
@@ -211,14 +215,19 @@ pub struct Trade {
     /// Deadlines and dates the trade waits for.
     pub deadlines: Deadlines,
     /// When the trade was opened.
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// When it was paid (for a virtual account: the deposit).
+    #[serde(with = "time::serde::rfc3339::option")]
     pub paid_at: Option<OffsetDateTime>,
     /// When the purchase was approved.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub approved_at: Option<OffsetDateTime>,
     /// When the return was completed.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub returned_at: Option<OffsetDateTime>,
     /// When it last changed.
+    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
     /// Incremented by every applied command; the sequence of its events and callbacks.
     pub version: i64,
@@ -247,6 +256,7 @@ pub struct TradeEvent {
     /// The reason given, if any.
     pub reason: Option<String>,
     /// When.
+    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
 }
 
@@ -353,6 +363,7 @@ pub struct Timer {
     /// What to do.
     pub kind: TimerKind,
     /// When.
+    #[serde(with = "time::serde::rfc3339")]
     pub due: OffsetDateTime,
 }
 

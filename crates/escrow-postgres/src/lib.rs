@@ -1,0 +1,32 @@
+//! # escrow-postgres
+//!
+//! PostgreSQL persistence for the escrow domain, on diesel + diesel-async with a deadpool pool.
+//!
+//! - [`connect`] applies the embedded migrations (the workspace's `migrations/`) and opens the pool.
+//! - [`PgTradeRepository`], [`PgRulesRepository`], [`PgCheckoutRepository`] and [`Directory`] implement
+//!   the domain's ports; row types and their mapping stay here, never in `escrow-domain`.
+//! - [`cluster`] starts a private PostgreSQL when no `DATABASE_URL` is given; with the `testing`
+//!   feature, [`testing`] gives every test its own database made from a migrated template.
+//!
+//! A state change is one transaction: the trade row is updated only if its version is the one the
+//! decision was made on (optimistic lock), and its event, timers, outbox rows, money and product effects
+//! are written with it.
+
+pub mod checkouts;
+pub mod cluster;
+pub mod directory;
+mod errors;
+pub mod migrate;
+pub mod rules;
+pub mod schema;
+pub mod trades;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use checkouts::PgCheckoutRepository;
+pub use directory::Directory;
+pub use errors::storage_error;
+pub use migrate::{connect, run_migrations, ConnectError, Database, DbPool};
+pub use rules::PgRulesRepository;
+pub use trades::PgTradeRepository;

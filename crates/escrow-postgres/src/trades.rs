@@ -1,0 +1,513 @@
+//! Trades: the `TradeRepository` port. One transaction per transition writes the trade (optimistically
+//! locked on its version), its event, its timers, its outbox rows and its money and product effects.
+
+use async_trait::async_trait;
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use escrow_domain::ids::{PartnerId, TradeId};
+use escrow_domain::notification::Recipient;
+use escrow_domain::ports::{DueTimer, RepositoryError, TradeRepository};
+use escrow_domain::product::ProductStatus;
+use escrow_domain::trade::{
+    Actor, MoneyEffect, ProductEffect, Timer, TimerKind, Trade, TradeStatus, Transition,
+    WithdrawalStatus,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::errors::{corrupt, pool_error, storage_error};
+use crate::migrate::DbPool;
+use crate::schema::{
+    checkouts, outbox, payouts, products, refunds, trade_events, trade_timers, trades,
+};
+
+/// A `trades` row.
+#[derive(
+    Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable, diesel::AsChangeset,
+)]
+#[diesel(table_name = trades, check_for_backend(diesel::pg::Pg), treat_none_as_null = true)]
+pub(crate) struct TradeRow {
+    pub id: Uuid,
+    pub partner_id: Uuid,
+    pub checkout_id: Uuid,
+    pub partner_trade_no: Option<String>,
+    pub buyer_id: Uuid,
+    pub seller_id: Uuid,
+    pub product_id: Uuid,
+    pub method: String,
+    pub trade_type: String,
+    pub currency: String,
+    pub payment_amount: i64,
+    pub escrow_fee: i64,
+    pub seller_payout: i64,
+    pub status_cd: i16,
+    pub complete_cd: i16,
+    pub held: bool,
+    pub delivered_at: Option<OffsetDateTime>,
+    pub payout_date: Option<time::Date>,
+    pub version: i64,
+    pub snapshot: serde_json::Value,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+fn code_of<T: serde::Serialize>(value: &T) -> Result<String, RepositoryError> {
+    match serde_json::to_value(value).map_err(corrupt)? {
+        serde_json::Value::String(s) => Ok(s),
+        other => Err(corrupt(format!("expected a code, got {other}"))),
+    }
+}
+
+impl TradeRow {
+    pub(crate) fn from_domain(t: &Trade) -> Result<Self, RepositoryError> {
+        Ok(TradeRow {
+            id: t.id.0,
+            partner_id: t.partner_id.0,
+            checkout_id: t.checkout_id.0,
+            partner_trade_no: t.partner_trade_no.clone(),
+            buyer_id: t.buyer_id.0,
+            seller_id: t.seller_id.0,
+            product_id: t.product_id.0,
+            method: t.method.code().to_owned(),
+            trade_type: code_of(&t.trade_type)?,
+            currency: t.quote.payment_amount.currency().code().to_owned(),
+            payment_amount: t.quote.payment_amount.minor_units(),
+            escrow_fee: t.quote.escrow_fee.minor_units(),
+            seller_payout: t.quote.seller_payout.minor_units(),
+            status_cd: i16::from(t.status.code()),
+            complete_cd: i16::from(t.withdrawal.code()),
+            held: t.held,
+            delivered_at: t.delivered_at,
+            payout_date: t.deadlines.payout_date,
+            version: t.version,
+            snapshot: serde_json::to_value(t).map_err(corrupt)?,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        })
+    }
+}
+
+impl TryFrom<TradeRow> for Trade {
+    type Error = RepositoryError;
+
+    /// The snapshot, checked against the columns queries rely on.
+    fn try_from(row: TradeRow) -> Result<Self, Self::Error> {
+        let trade: Trade = serde_json::from_value(row.snapshot).map_err(corrupt)?;
+        let consistent = trade.id.0 == row.id
+            && trade.partner_id.0 == row.partner_id
+            && i16::from(trade.status.code()) == row.status_cd
+            && i16::from(trade.withdrawal.code()) == row.complete_cd
+            && trade.version == row.version
+            && trade.held == row.held
+            && trade.quote.payment_amount.minor_units() == row.payment_amount;
+        if !consistent {
+            return Err(corrupt(format!(
+                "trade {} columns disagree with its snapshot",
+                row.id
+            )));
+        }
+        Ok(trade)
+    }
+}
+
+/// The stable key of a timer kind (`APPROVAL_REMINDER_3`).
+pub(crate) fn timer_key(kind: TimerKind) -> String {
+    match kind {
+        TimerKind::DepositReminder => "DEPOSIT_REMINDER".into(),
+        TimerKind::DepositDeadline => "DEPOSIT_DEADLINE".into(),
+        TimerKind::DeliveredApprovalRequest => "DELIVERED_APPROVAL_REQUEST".into(),
+        TimerKind::ApprovalReminder {
+            business_days_before,
+        } => format!("APPROVAL_REMINDER_{business_days_before}"),
+        TimerKind::AutoApproval => "AUTO_APPROVAL".into(),
+        TimerKind::AutoCancelAgreement => "AUTO_CANCEL_AGREEMENT".into(),
+        TimerKind::Payout => "PAYOUT".into(),
+        TimerKind::ReturnRefund => "RETURN_REFUND".into(),
+    }
+}
+
+fn actor_parts(actor: &Actor) -> (&'static str, Option<String>) {
+    match actor {
+        Actor::Buyer(id) => ("BUYER", Some(id.to_string())),
+        Actor::Seller(id) => ("SELLER", Some(id.to_string())),
+        Actor::Partner(id) => ("PARTNER", Some(id.to_string())),
+        Actor::Operator(name) => ("OPERATOR", Some(name.clone())),
+        Actor::Batch(job) => ("BATCH", Some(job.clone())),
+        Actor::PaymentGateway => ("PAYMENT_GATEWAY", None),
+    }
+}
+
+/// The partner callback body (SPEC §9): `{eventId, type, occurredAt, sequence, data}`.
+pub fn callback_body(
+    event_id: Uuid,
+    transition: &Transition,
+    kind: &str,
+) -> Result<serde_json::Value, RepositoryError> {
+    let occurred_at = transition
+        .event
+        .at
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(corrupt)?;
+    Ok(serde_json::json!({
+        "eventId": event_id,
+        "type": kind,
+        "occurredAt": occurred_at,
+        "sequence": transition.trade.version,
+        "data": serde_json::to_value(&transition.trade).map_err(corrupt)?,
+    }))
+}
+
+/// Writes everything a transition causes except the trade row itself.
+pub(crate) async fn write_effects(
+    conn: &mut AsyncPgConnection,
+    t: &Transition,
+) -> Result<(), RepositoryError> {
+    let trade = &t.trade;
+    let now = t.event.at;
+    let (actor_role, actor_id) = actor_parts(&t.event.actor);
+    diesel::insert_into(trade_events::table)
+        .values((
+            trade_events::trade_id.eq(trade.id.0),
+            trade_events::sequence.eq(t.event.sequence),
+            trade_events::command.eq(&t.event.command),
+            trade_events::actor_role.eq(actor_role),
+            trade_events::actor_id.eq(actor_id),
+            trade_events::from_status.eq(t.event.from_status.map(|s| i16::from(s.code()))),
+            trade_events::to_status.eq(i16::from(t.event.to_status.code())),
+            trade_events::from_withdrawal.eq(t.event.from_withdrawal.map(|w| i16::from(w.code()))),
+            trade_events::to_withdrawal.eq(i16::from(t.event.to_withdrawal.code())),
+            trade_events::reason.eq(&t.event.reason),
+            trade_events::occurred_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map_err(storage_error)?;
+
+    diesel::delete(trade_timers::table.filter(trade_timers::trade_id.eq(trade.id.0)))
+        .execute(conn)
+        .await
+        .map_err(storage_error)?;
+    for Timer { kind, due } in &t.timers {
+        diesel::insert_into(trade_timers::table)
+            .values((
+                trade_timers::trade_id.eq(trade.id.0),
+                trade_timers::kind.eq(timer_key(*kind)),
+                trade_timers::partner_id.eq(trade.partner_id.0),
+                trade_timers::due_at.eq(*due),
+                trade_timers::payload.eq(serde_json::to_value(kind).map_err(corrupt)?),
+            ))
+            .execute(conn)
+            .await
+            .map_err(storage_error)?;
+    }
+
+    for n in &t.notifications {
+        let member = match n.recipient {
+            Recipient::Buyer => trade.buyer_id,
+            Recipient::Seller => trade.seller_id,
+        };
+        let event_id = Uuid::new_v4();
+        let payload = serde_json::json!({
+            "eventId": event_id,
+            "template": n.template,
+            "templateCode": n.template.code(),
+            "recipient": n.recipient,
+            "memberId": member,
+            "tradeId": trade.id,
+            "variables": n.variables,
+        });
+        insert_outbox(conn, event_id, "ALIMTALK", t, payload).await?;
+    }
+    if let Some(kind) = t.callback {
+        let event_id = Uuid::new_v4();
+        let body = callback_body(event_id, t, kind.as_str())?;
+        insert_outbox(conn, event_id, "CALLBACK", t, body).await?;
+    }
+
+    let currency = trade.quote.payment_amount.currency().code();
+    for effect in &t.money {
+        match effect {
+            MoneyEffect::Refund { amount, withdrawal } => {
+                // A scheduled refund (after a return) becomes due; any other existing refund means a
+                // second refund of the same trade, which must never happen.
+                let updated = diesel::sql_query(
+                    "INSERT INTO refunds (trade_id, amount, currency, withdrawal_cd, status, created_at) \
+                     VALUES ($1, $2, $3, $4, 'PENDING', $5) \
+                     ON CONFLICT (trade_id) DO UPDATE SET status = 'PENDING', withdrawal_cd = EXCLUDED.withdrawal_cd \
+                     WHERE refunds.status = 'SCHEDULED' AND refunds.amount = EXCLUDED.amount",
+                )
+                .bind::<diesel::sql_types::Uuid, _>(trade.id.0)
+                .bind::<diesel::sql_types::Int8, _>(amount.minor_units())
+                .bind::<diesel::sql_types::Text, _>(currency)
+                .bind::<diesel::sql_types::Int2, _>(i16::from(withdrawal.code()))
+                .bind::<diesel::sql_types::Timestamptz, _>(now)
+                .execute(conn)
+                .await
+                .map_err(storage_error)?;
+                if updated != 1 {
+                    return Err(RepositoryError::Duplicate("refund already made".into()));
+                }
+            }
+            MoneyEffect::ScheduleRefund { amount, on } => {
+                diesel::insert_into(refunds::table)
+                    .values((
+                        refunds::trade_id.eq(trade.id.0),
+                        refunds::amount.eq(amount.minor_units()),
+                        refunds::currency.eq(currency),
+                        refunds::status.eq("SCHEDULED"),
+                        refunds::due_date.eq(Some(*on)),
+                        refunds::created_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .await
+                    .map_err(storage_error)?;
+            }
+            MoneyEffect::SchedulePayout { amount, on } => {
+                diesel::insert_into(payouts::table)
+                    .values((
+                        payouts::trade_id.eq(trade.id.0),
+                        payouts::seller_id.eq(trade.seller_id.0),
+                        payouts::amount.eq(amount.minor_units()),
+                        payouts::currency.eq(currency),
+                        payouts::due_date.eq(*on),
+                        payouts::status.eq("SCHEDULED"),
+                        payouts::created_at.eq(now),
+                    ))
+                    .execute(conn)
+                    .await
+                    .map_err(storage_error)?;
+            }
+            MoneyEffect::PayOut { amount } => {
+                let updated = diesel::update(
+                    payouts::table
+                        .filter(payouts::trade_id.eq(trade.id.0))
+                        .filter(payouts::status.eq("SCHEDULED"))
+                        .filter(payouts::amount.eq(amount.minor_units())),
+                )
+                .set((
+                    payouts::status.eq("INSTRUCTED"),
+                    payouts::instructed_at.eq(Some(now)),
+                ))
+                .execute(conn)
+                .await
+                .map_err(storage_error)?;
+                if updated != 1 {
+                    return Err(RepositoryError::Duplicate(
+                        "payout already instructed".into(),
+                    ));
+                }
+            }
+            MoneyEffect::ReleaseSellerLimits { .. } => {
+                crate::checkouts::release_reservation(conn, trade.checkout_id.0, now).await?;
+            }
+        }
+    }
+
+    if let Some(effect) = t.product {
+        let status = match effect {
+            ProductEffect::Release => ProductStatus::OnSale,
+            ProductEffect::MarkSold => ProductStatus::Sold,
+        };
+        diesel::update(products::table.filter(products::id.eq(trade.product_id.0)))
+            .set((
+                products::status.eq(status.code()),
+                products::updated_at.eq(now),
+            ))
+            .execute(conn)
+            .await
+            .map_err(storage_error)?;
+    }
+    Ok(())
+}
+
+async fn insert_outbox(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    kind: &str,
+    t: &Transition,
+    payload: serde_json::Value,
+) -> Result<(), RepositoryError> {
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::event_id.eq(event_id),
+            outbox::kind.eq(kind),
+            outbox::partner_id.eq(t.trade.partner_id.0),
+            outbox::trade_id.eq(Some(t.trade.id.0)),
+            outbox::sequence.eq(Some(t.trade.version)),
+            outbox::payload.eq(payload),
+            outbox::next_attempt_at.eq(t.event.at),
+            outbox::created_at.eq(t.event.at),
+        ))
+        .execute(conn)
+        .await
+        .map_err(storage_error)?;
+    Ok(())
+}
+
+/// Trades in PostgreSQL.
+#[derive(Clone)]
+pub struct PgTradeRepository {
+    pool: DbPool,
+}
+
+impl PgTradeRepository {
+    /// Over this pool.
+    pub fn new(pool: DbPool) -> Self {
+        PgTradeRepository { pool }
+    }
+}
+
+/// Why a transaction closure failed: storage, or a rule the database enforces.
+#[derive(Debug)]
+pub(crate) struct TxError(pub RepositoryError);
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError(storage_error(e))
+    }
+}
+
+impl From<RepositoryError> for TxError {
+    fn from(e: RepositoryError) -> Self {
+        TxError(e)
+    }
+}
+
+#[async_trait]
+impl TradeRepository for PgTradeRepository {
+    async fn get(
+        &self,
+        partner_id: PartnerId,
+        id: TradeId,
+    ) -> Result<Option<Trade>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let row = trades::table
+            .filter(trades::id.eq(id.0))
+            .filter(trades::partner_id.eq(partner_id.0))
+            .select(TradeRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(storage_error)?;
+        row.map(Trade::try_from).transpose()
+    }
+
+    async fn insert_opened(&self, transition: &Transition) -> Result<(), RepositoryError> {
+        let row = TradeRow::from_domain(&transition.trade)?;
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        conn.transaction(async move |conn| -> Result<_, TxError> {
+            diesel::insert_into(trades::table)
+                .values(&row)
+                .execute(conn)
+                .await?;
+            let updated = diesel::update(
+                checkouts::table
+                    .filter(checkouts::id.eq(row.checkout_id))
+                    .filter(checkouts::status.eq("OPEN")),
+            )
+            .set((
+                checkouts::status.eq("PAID"),
+                checkouts::trade_id.eq(Some(row.id)),
+                checkouts::updated_at.eq(row.created_at),
+            ))
+            .execute(conn)
+            .await?;
+            if updated != 1 {
+                return Err(TxError(RepositoryError::Duplicate(
+                    "checkout is not open".into(),
+                )));
+            }
+            diesel::update(products::table.filter(products::id.eq(row.product_id)))
+                .set(products::has_trades.eq(true))
+                .execute(conn)
+                .await?;
+            write_effects(conn, transition).await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.0)
+    }
+
+    async fn save_transition(&self, transition: &Transition) -> Result<(), RepositoryError> {
+        let row = TradeRow::from_domain(&transition.trade)?;
+        let previous = transition.previous_version();
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        conn.transaction(async move |conn| -> Result<_, TxError> {
+            let updated = diesel::update(
+                trades::table
+                    .filter(trades::id.eq(row.id))
+                    .filter(trades::version.eq(previous)),
+            )
+            .set(&row)
+            .execute(conn)
+            .await?;
+            if updated != 1 {
+                return Err(TxError(RepositoryError::Conflict));
+            }
+            write_effects(conn, transition).await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.0)
+    }
+
+    async fn due_timers(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<DueTimer>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let rows: Vec<(Uuid, Uuid, serde_json::Value, OffsetDateTime)> = trade_timers::table
+            .filter(trade_timers::due_at.le(now))
+            .order(trade_timers::due_at.asc())
+            .limit(i64::from(limit))
+            .select((
+                trade_timers::trade_id,
+                trade_timers::partner_id,
+                trade_timers::payload,
+                trade_timers::due_at,
+            ))
+            .load(&mut conn)
+            .await
+            .map_err(storage_error)?;
+        rows.into_iter()
+            .map(|(trade_id, partner_id, payload, due)| {
+                Ok(DueTimer {
+                    partner_id: PartnerId(partner_id),
+                    trade_id: TradeId(trade_id),
+                    timer: Timer {
+                        kind: serde_json::from_value(payload).map_err(corrupt)?,
+                        due,
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+/// A trade's status and withdrawal columns, for tests and admin lists that need no snapshot.
+pub async fn status_of(
+    pool: &DbPool,
+    id: TradeId,
+) -> Result<Option<(TradeStatus, WithdrawalStatus)>, RepositoryError> {
+    let mut conn = pool.get().await.map_err(pool_error)?;
+    let row: Option<(i16, i16)> = trades::table
+        .filter(trades::id.eq(id.0))
+        .select((trades::status_cd, trades::complete_cd))
+        .first(&mut conn)
+        .await
+        .optional()
+        .map_err(storage_error)?;
+    row.map(|(s, w)| {
+        let s = u8::try_from(s)
+            .ok()
+            .and_then(TradeStatus::from_code)
+            .ok_or_else(|| corrupt("status_cd"))?;
+        let w = u8::try_from(w)
+            .ok()
+            .and_then(WithdrawalStatus::from_code)
+            .ok_or_else(|| corrupt("complete_cd"))?;
+        Ok((s, w))
+    })
+    .transpose()
+}
