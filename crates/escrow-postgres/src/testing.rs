@@ -57,6 +57,7 @@ fn start_server() -> Result<Server, String> {
             let mut admin = AsyncPgConnection::establish(&url)
                 .await
                 .map_err(|e| e.to_string())?;
+            drop_leftovers(&mut admin).await;
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut admin)
                 .await
@@ -70,6 +71,37 @@ fn start_server() -> Result<Server, String> {
     .join()
     .map_err(|_| "template setup panicked".to_owned())??;
     Ok(Server { base_url, template })
+}
+
+/// Drops the databases of earlier test processes that are gone (names carry their pid), so a shared
+/// server at `DATABASE_URL` does not fill up and a crashed run does not affect the next.
+async fn drop_leftovers(admin: &mut AsyncPgConnection) {
+    #[derive(diesel::QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let names: Vec<Name> = diesel::sql_query(
+        "SELECT datname::text AS datname FROM pg_database WHERE datname ~ '^(t|e|escrow_template)_[0-9]+_'",
+    )
+    .load(admin)
+    .await
+    .unwrap_or_default();
+    for Name { datname } in names {
+        let pid = datname
+            .trim_start_matches("escrow_template_")
+            .trim_start_matches("t_")
+            .trim_start_matches("e_")
+            .split('_')
+            .next()
+            .and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {datname} WITH (FORCE)"))
+                .execute(admin)
+                .await;
+        }
+    }
 }
 
 /// A database of one's own, migrated, with a pool.
@@ -88,7 +120,7 @@ pub async fn test_database() -> TestDatabase {
         Ok(s) => s,
         Err(e) => panic!("test PostgreSQL could not be started: {e}"),
     };
-    let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let name = format!("t_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
     let mut admin = AsyncPgConnection::establish(&format!("{}postgres", server.base_url))
         .await
         .unwrap_or_else(|e| panic!("connecting to the test server: {e}"));
@@ -112,7 +144,7 @@ pub async fn empty_database() -> (String, String) {
         Ok(s) => s,
         Err(e) => panic!("test PostgreSQL could not be started: {e}"),
     };
-    let name = format!("e_{}", uuid::Uuid::new_v4().simple());
+    let name = format!("e_{}_{}", std::process::id(), uuid::Uuid::new_v4().simple());
     let mut admin = AsyncPgConnection::establish(&format!("{}postgres", server.base_url))
         .await
         .unwrap_or_else(|e| panic!("connecting to the test server: {e}"));
