@@ -1168,7 +1168,11 @@ fn every_trade_state_round_trips_through_json() {
     // Adapters store the trade as JSON: nothing may be lost on the way.
     for (state, trade) in states() {
         let json = serde_json::to_string(&trade).unwrap();
-        assert_eq!(serde_json::from_str::<Trade>(&json).unwrap(), trade, "{state}");
+        assert_eq!(
+            serde_json::from_str::<Trade>(&json).unwrap(),
+            trade,
+            "{state}"
+        );
     }
     let json = serde_json::to_value(&states()["32d"]).unwrap();
     assert_eq!(json["status"], "SHIPPING");
