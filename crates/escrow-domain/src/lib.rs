@@ -111,4 +111,5 @@ pub mod quote;
 pub mod reference;
 pub mod services;
 pub mod settlement;
+pub mod signup;
 pub mod trade;

@@ -304,6 +304,9 @@ pub enum CallbackType {
     /// Something else about the trade changed (delivery reported, hold, shipping correction).
     #[serde(rename = "trade.updated")]
     TradeUpdated,
+    /// The PG approved the payment of a checkout; its trade exists.
+    #[serde(rename = "payment.succeeded")]
+    PaymentSucceeded,
 }
 
 impl CallbackType {
@@ -312,6 +315,7 @@ impl CallbackType {
         match self {
             CallbackType::TradeStatusChanged => "trade.status_changed",
             CallbackType::TradeUpdated => "trade.updated",
+            CallbackType::PaymentSucceeded => "payment.succeeded",
         }
     }
 }

@@ -92,3 +92,139 @@ pub trait RulesRepository: Send + Sync {
     /// The business calendar as operators left it.
     async fn calendar(&self) -> Result<BusinessCalendar, RepositoryError>;
 }
+
+use crate::checkout::Checkout;
+use crate::ids::{CheckoutId, MemberId, ProductId};
+use crate::people::{Member, Partner, PartnerSecrets};
+use crate::product::Product;
+use crate::signup::{AgreedTerm, SignupSession};
+use crate::trade::{TradeEvent, TradeStatus};
+
+/// A partner-visible notice that is not about a trade's state (`member.signed_up`, `payment.failed`):
+/// written to the outbox in the transaction of the change that causes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnerEvent {
+    /// The callback type.
+    pub event_type: &'static str,
+    /// Its `data`.
+    pub data: serde_json::Value,
+}
+
+/// Partners, their secrets, and the request signatures they already used.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PartnerRepository: Send + Sync {
+    /// The partner signing with `api_key_id`.
+    async fn by_api_key(&self, api_key_id: &str) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError>;
+    /// The partner `id`.
+    async fn get(&self, id: PartnerId) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError>;
+    /// Stores a new partner.
+    async fn create(&self, partner: &Partner, secrets: &PartnerSecrets) -> Result<(), RepositoryError>;
+    /// Every partner.
+    async fn list(&self) -> Result<Vec<Partner>, RepositoryError>;
+    /// Records a request signature; false when it was already used (a replay).
+    async fn record_signature(&self, partner_id: PartnerId, signature: &str, seen_at: OffsetDateTime) -> Result<bool, RepositoryError>;
+}
+
+/// Members and their signup sessions.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MemberRepository: Send + Sync {
+    /// The member `id` of `partner_id`.
+    async fn get(&self, partner_id: PartnerId, id: MemberId) -> Result<Option<Member>, RepositoryError>;
+    /// The newest member of a partner user, with its member key hash.
+    async fn latest_by_user(&self, partner_id: PartnerId, partner_user_id: &str) -> Result<Option<(Member, String)>, RepositoryError>;
+    /// When a partner user's memberships were withdrawn, newest first.
+    async fn withdrawals(&self, partner_id: PartnerId, partner_user_id: &str) -> Result<Vec<OffsetDateTime>, RepositoryError>;
+    /// Stores a new signup session.
+    async fn open_signup(&self, session: &SignupSession) -> Result<(), RepositoryError>;
+    /// The signup session `id`.
+    async fn signup_session(&self, id: uuid::Uuid) -> Result<Option<SignupSession>, RepositoryError>;
+    /// In one transaction: stores the member, its terms, completes the session and queues `event`.
+    /// Refused with `Duplicate` when the session is no longer open or the user already has a live
+    /// membership.
+    async fn complete_signup(
+        &self,
+        session_id: uuid::Uuid,
+        member: &Member,
+        member_key_hash: &str,
+        terms: &[AgreedTerm],
+        event: &PartnerEvent,
+    ) -> Result<(), RepositoryError>;
+    /// Marks an open session refused with a reason.
+    async fn refuse_signup(&self, session_id: uuid::Uuid, reason: &str) -> Result<(), RepositoryError>;
+    /// Hands out the member key kept for the partner, once; `None` afterwards.
+    async fn take_member_key(&self, session_id: uuid::Uuid) -> Result<Option<String>, RepositoryError>;
+    /// Withdraws a member unless it has an open trade; returns false when it has one.
+    async fn withdraw(&self, partner_id: PartnerId, id: MemberId, at: OffsetDateTime) -> Result<bool, RepositoryError>;
+}
+
+/// Products.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait ProductRepository: Send + Sync {
+    /// The product `id` of `partner_id`.
+    async fn get(&self, partner_id: PartnerId, id: ProductId) -> Result<Option<Product>, RepositoryError>;
+    /// The product of `partner_id` with the partner's own id.
+    async fn by_partner_product_id(&self, partner_id: PartnerId, partner_product_id: &str) -> Result<Option<Product>, RepositoryError>;
+    /// Stores a new product (`Duplicate` when the partner product id is taken).
+    async fn create(&self, product: &Product) -> Result<(), RepositoryError>;
+    /// Updates a product's editable fields, only while no trade was ever made on it; false otherwise.
+    async fn update_untraded(&self, product: &Product) -> Result<bool, RepositoryError>;
+}
+
+/// A page of trades.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TradePage {
+    /// The trades, newest first.
+    pub trades: Vec<Trade>,
+    /// Pass it back for the next page; `None` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Which trades to list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TradeFilter {
+    /// Trades where this member is the buyer.
+    pub buyer_id: Option<MemberId>,
+    /// Trades where this member is the seller.
+    pub seller_id: Option<MemberId>,
+    /// In this status.
+    pub status: Option<TradeStatus>,
+    /// Only held ones.
+    pub held: Option<bool>,
+    /// Continue after this cursor.
+    pub cursor: Option<String>,
+    /// At most this many (1–100).
+    pub limit: u32,
+}
+
+/// Reading trades.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TradeQueries: Send + Sync {
+    /// Trades of `partner_id` (every partner for `None`, operators only) matching `filter`.
+    async fn list(&self, partner_id: Option<PartnerId>, filter: &TradeFilter) -> Result<TradePage, RepositoryError>;
+    /// The trade with the partner's own number.
+    async fn by_partner_trade_no(&self, partner_id: PartnerId, partner_trade_no: &str) -> Result<Option<Trade>, RepositoryError>;
+    /// A trade's events, in order.
+    async fn events(&self, trade_id: TradeId) -> Result<Vec<TradeEvent>, RepositoryError>;
+    /// A trade by id alone (operators).
+    async fn get_any(&self, trade_id: TradeId) -> Result<Option<Trade>, RepositoryError>;
+}
+
+/// What the checkout flow needs beyond [`crate::checkout::CheckoutRepository`].
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PaymentRecords: Send + Sync {
+    /// The checkout `id`, whatever its partner (hosted pages carry a signed link, not a partner).
+    async fn checkout(&self, id: CheckoutId) -> Result<Option<Checkout>, RepositoryError>;
+    /// The checkout paid by PG transaction `transaction_id`.
+    async fn checkout_by_transaction(&self, transaction_id: &str) -> Result<Option<Checkout>, RepositoryError>;
+    /// Records the PG transaction started for an open checkout.
+    async fn attach_transaction(&self, id: CheckoutId, gateway: &str, transaction_id: &str) -> Result<(), RepositoryError>;
+    /// Records what the PG reported (audit trail of verifications).
+    async fn record_verification(&self, id: CheckoutId, transaction_id: &str, outcome: &str, failure_code: Option<String>) -> Result<(), RepositoryError>;
+    /// Open checkouts whose time ran out before `now`.
+    async fn expired_checkouts(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Checkout>, RepositoryError>;
+}

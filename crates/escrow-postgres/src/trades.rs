@@ -218,7 +218,7 @@ pub(crate) async fn write_effects(
         });
         insert_outbox(conn, event_id, "ALIMTALK", t, payload).await?;
     }
-    if let Some(kind) = t.callback {
+    for kind in &t.callbacks {
         let event_id = Uuid::new_v4();
         let body = callback_body(event_id, t, kind.as_str())?;
         insert_outbox(conn, event_id, "CALLBACK", t, body).await?;

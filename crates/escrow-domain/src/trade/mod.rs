@@ -376,8 +376,8 @@ pub struct Transition {
     pub event: TradeEvent,
     /// AlimTalks to send.
     pub notifications: Vec<AlimTalkNotification>,
-    /// The partner callback to send with the full trade (none for reminders).
-    pub callback: Option<CallbackType>,
+    /// The partner callbacks to send with the full trade (none for reminders).
+    pub callbacks: Vec<CallbackType>,
     /// Money to move or schedule.
     pub money: Vec<MoneyEffect>,
     /// What happens to the product.
@@ -507,7 +507,7 @@ impl Trade {
         };
         Ok(Transition {
             notifications: vec![trade.notification(template, None)],
-            callback: Some(CallbackType::TradeStatusChanged),
+            callbacks: vec![CallbackType::PaymentSucceeded, CallbackType::TradeStatusChanged],
             money: Vec::new(),
             product: None,
             timers: trade.pending_timers(rules),
@@ -851,7 +851,7 @@ impl Trade {
             .collect();
         Ok(Transition {
             notifications,
-            callback,
+            callbacks: callback.into_iter().collect(),
             money: fx.money,
             product: fx.product,
             timers: next.pending_timers(rules),

@@ -582,7 +582,7 @@ fn opening_sends_the_deposit_account_or_the_shipment_request() {
         va.notifications[0].variables["depositDeadline"],
         "2025-03-07 10:00"
     );
-    assert_eq!(va.callback, Some(CallbackType::TradeStatusChanged));
+    assert_eq!(va.callbacks, [CallbackType::PaymentSucceeded, CallbackType::TradeStatusChanged]);
     let kinds: Vec<_> = va.timers.iter().map(|t| (t.kind, t.due)).collect();
     assert_eq!(
         kinds,
@@ -664,7 +664,7 @@ fn cancels_refund_the_full_payment_at_once_and_release_limits_and_product() {
             "{state}"
         );
         assert_eq!(t.product, Some(ProductEffect::Release));
-        assert_eq!(t.callback, Some(CallbackType::TradeStatusChanged));
+        assert_eq!(t.callbacks, [CallbackType::TradeStatusChanged]);
         assert!(t.timers.is_empty());
     }
 }
@@ -810,7 +810,7 @@ fn delivery_starts_the_auto_approval_timer_with_reminders() {
             &rules,
         )
         .unwrap();
-    assert_eq!(t.callback, Some(CallbackType::TradeUpdated));
+    assert_eq!(t.callbacks, [CallbackType::TradeUpdated]);
     let timers: Vec<_> = t.timers.iter().map(|t| (t.kind, t.due)).collect();
     assert_eq!(
         timers,
@@ -845,7 +845,7 @@ fn delivery_starts_the_auto_approval_timer_with_reminders() {
             &rules,
         )
         .unwrap();
-    assert_eq!(reminded.callback, None);
+    assert!(reminded.callbacks.is_empty());
     assert_eq!(reminded.timers.len(), 3);
     assert_eq!(
         reminded.trade.apply(
@@ -1039,7 +1039,7 @@ fn a_hold_stops_jobs_and_allows_one_shipping_correction() {
         .unwrap();
     assert_eq!(corrected.trade.shipment, Some(fixed_invoice));
     assert_eq!(corrected.trade.status, TradeStatus::Shipping);
-    assert_eq!(corrected.callback, Some(CallbackType::TradeUpdated));
+    assert_eq!(corrected.callbacks, [CallbackType::TradeUpdated]);
     // Only once.
     assert!(matches!(
         corrected.trade.apply(

@@ -1,4 +1,4 @@
-//! Use cases over the ports: open a trade, run a command on it, run the commands of due timers.
+//! Trade use cases: open a trade, run a command on it, run the commands of due timers.
 
 use std::sync::Arc;
 

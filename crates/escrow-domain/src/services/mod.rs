@@ -1,0 +1,12 @@
+//! Use cases over the ports. Each service takes its ports as `Arc<dyn …>`, so adapters (or mocks) are
+//! chosen by whoever builds it.
+
+mod catalog;
+mod members;
+mod payments;
+mod trades;
+
+pub use catalog::{ProductError, ProductService, ProductUpsert};
+pub use members::{member_key_hash, origin_of, return_url_allowed, MemberError, MemberService, SignupResult};
+pub use payments::{CheckoutError, CheckoutPorts, CheckoutRequest, CheckoutService, PaymentResult};
+pub use trades::{DueRun, TradeService, TradeServiceError};

@@ -1,0 +1,399 @@
+//! The checkout and payment flow (SPEC §7): create a checkout (checks in SPEC's order, seller limits
+//! reserved atomically), start the PG payment, and settle it from the browser return or the PG
+//! callback — both of which only make the service query the PG.
+
+use std::sync::Arc;
+
+use crate::checkout::{
+    Checkout, CheckoutRepository, CheckoutStatus, IdempotencyKey, OpenCheckoutError, OpenedCheckout, ShippingAddress,
+};
+use crate::contract::{PaymentMethod, TradeType};
+use crate::ids::{CheckoutId, MemberId, PartnerId, ProductId, TradeId};
+use crate::limits::LimitExceeded;
+use crate::payment::{
+    verify_transaction, MethodUnavailable, PaymentGateway, PaymentOutcome, PaymentRequest, PaymentRouting, PgError,
+    PgFailure,
+};
+use crate::people::MemberStatus;
+use crate::ports::{Clock, MemberRepository, PaymentRecords, ProductRepository, RepositoryError, RulesRepository};
+use crate::product::ProductStatus;
+use crate::quote::{QuoteError, QuoteRequest};
+use crate::services::trades::{TradeService, TradeServiceError};
+use crate::trade::OpenTrade;
+
+/// A buyer's checkout request, already parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutRequest {
+    /// The product.
+    pub product_id: ProductId,
+    /// How to pay.
+    pub method: PaymentMethod,
+    /// GENERAL or PREMIUM.
+    pub trade_type: TradeType,
+    /// Where the goods go.
+    pub shipping_address: ShippingAddress,
+    /// Where the browser goes afterwards (an allowed origin of the partner).
+    pub return_url: String,
+    /// The partner's own trade number.
+    pub partner_trade_no: Option<String>,
+}
+
+/// Why a checkout or payment step failed, each with its own code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckoutError {
+    /// The buyer is not active (`BUYER_NOT_ACTIVE`).
+    #[error("the buyer is not active")]
+    BuyerNotActive,
+    /// No such product (`PRODUCT_NOT_FOUND`).
+    #[error("product not found")]
+    ProductNotFound,
+    /// The product is reserved, sold or stopped (`PRODUCT_NOT_AVAILABLE`).
+    #[error("the product is not available")]
+    ProductNotAvailable,
+    /// The buyer is the seller (`SELF_TRADE`).
+    #[error("a seller cannot buy their own product")]
+    SelfTrade,
+    /// The product does not accept the method, or no gateway serves it.
+    #[error("payment method not available: {0}")]
+    MethodNotAllowed(PaymentMethod),
+    /// No connected and enabled gateway serves the method (`PAYMENT_METHOD_UNAVAILABLE`).
+    #[error(transparent)]
+    MethodUnavailable(MethodUnavailable),
+    /// The price or fees refuse the quote (`PRICE_LIMIT_EXCEEDED`, …).
+    #[error(transparent)]
+    Quote(QuoteError),
+    /// A seller limit refuses the amount (`SELLER_LIMIT_EXCEEDED`).
+    #[error(transparent)]
+    SellerLimit(LimitExceeded),
+    /// `returnUrl` is not on an allowed origin.
+    #[error("returnUrl is not an allowed origin of the partner")]
+    ReturnUrlNotAllowed,
+    /// The idempotency key came with another request (`IDEMPOTENCY_KEY_REUSED`).
+    #[error("the idempotency key was used with another request")]
+    IdempotencyKeyReused,
+    /// No such checkout.
+    #[error("checkout not found")]
+    CheckoutNotFound,
+    /// The PG failed or refused; the checkout is failed with this code.
+    #[error("payment failed: {0}")]
+    Payment(PgFailure),
+    /// The PG could not be asked right now; the checkout stays open and the step can be retried.
+    #[error("the payment gateway is unavailable: {0}")]
+    GatewayUnavailable(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Storage(#[from] RepositoryError),
+}
+
+/// Where a payment ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentResult {
+    /// Paid: the trade.
+    Paid {
+        /// The checkout.
+        checkout: Box<Checkout>,
+        /// Its trade.
+        trade_id: TradeId,
+    },
+    /// Failed with a code.
+    Failed {
+        /// The checkout.
+        checkout: Box<Checkout>,
+        /// The partner-visible code.
+        code: String,
+    },
+}
+
+/// Checkout and payment use cases.
+pub struct CheckoutService {
+    members: Arc<dyn MemberRepository>,
+    products: Arc<dyn ProductRepository>,
+    checkouts: Arc<dyn CheckoutRepository>,
+    records: Arc<dyn PaymentRecords>,
+    rules: Arc<dyn crate::ports::RulesRepository>,
+    trades: Arc<TradeService>,
+    gateways: Vec<Arc<dyn PaymentGateway>>,
+    routing: PaymentRouting,
+    clock: Arc<dyn Clock>,
+    public_base_url: String,
+}
+
+/// The ports and settings a [`CheckoutService`] is built from.
+pub struct CheckoutPorts {
+    /// Members.
+    pub members: Arc<dyn MemberRepository>,
+    /// Products.
+    pub products: Arc<dyn ProductRepository>,
+    /// Checkouts.
+    pub checkouts: Arc<dyn CheckoutRepository>,
+    /// Payment records.
+    pub records: Arc<dyn PaymentRecords>,
+    /// Contracts and calendar.
+    pub rules: Arc<dyn RulesRepository>,
+}
+
+impl CheckoutService {
+    /// A service over these ports, gateways and routing; `public_base_url` is where browsers and the PG
+    /// reach this service (`https://escrow.example`).
+    pub fn new(
+        ports: CheckoutPorts,
+        trades: Arc<TradeService>,
+        gateways: Vec<Arc<dyn PaymentGateway>>,
+        routing: PaymentRouting,
+        clock: Arc<dyn Clock>,
+        public_base_url: String,
+    ) -> Self {
+        CheckoutService {
+            members: ports.members,
+            products: ports.products,
+            checkouts: ports.checkouts,
+            records: ports.records,
+            rules: ports.rules,
+            trades,
+            gateways,
+            routing,
+            clock,
+            public_base_url: public_base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    fn gateway(&self, name: &str) -> Option<&Arc<dyn PaymentGateway>> {
+        self.gateways.iter().find(|g| g.name() == name)
+    }
+
+    /// Creates a checkout. Checks, in order: buyer active, product purchasable, buyer ≠ seller, method
+    /// accepted, a gateway for it, price cap, seller limits (reserved atomically).
+    pub async fn create(
+        &self,
+        partner: &crate::people::Partner,
+        buyer_id: MemberId,
+        request: CheckoutRequest,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<OpenedCheckout, CheckoutError> {
+        let buyer = self.members.get(partner.id, buyer_id).await?;
+        if buyer.is_none_or(|b| b.status != MemberStatus::Active) {
+            return Err(CheckoutError::BuyerNotActive);
+        }
+        if !crate::services::members::return_url_allowed(partner, &request.return_url) {
+            return Err(CheckoutError::ReturnUrlNotAllowed);
+        }
+        let product = self
+            .products
+            .get(partner.id, request.product_id)
+            .await?
+            .ok_or(CheckoutError::ProductNotFound)?;
+        if product.status != ProductStatus::OnSale {
+            return Err(CheckoutError::ProductNotAvailable);
+        }
+        if product.seller_id == buyer_id {
+            return Err(CheckoutError::SelfTrade);
+        }
+        if !product.payment_methods.contains(&request.method) {
+            return Err(CheckoutError::MethodNotAllowed(request.method));
+        }
+        let gateway = self.routing.gateway_for(request.method).map_err(CheckoutError::MethodUnavailable)?;
+        let contract = self.rules.contract_of(partner.id).await?;
+        let quote = contract
+            .quote(
+                &QuoteRequest {
+                    product_price: product.price,
+                    shipping_fee: product.shipping_fee,
+                    method: request.method,
+                    trade_type: request.trade_type,
+                },
+                &product.payment_methods,
+            )
+            .map_err(CheckoutError::Quote)?;
+        let now = self.clock.now();
+        let checkout = Checkout {
+            id: CheckoutId::random(),
+            partner_id: partner.id,
+            buyer_id,
+            seller_id: product.seller_id,
+            product_id: product.id,
+            method: request.method,
+            trade_type: request.trade_type,
+            quote,
+            shipping_address: request.shipping_address,
+            return_url: request.return_url,
+            partner_trade_no: request.partner_trade_no,
+            status: CheckoutStatus::Open,
+            failure_code: None,
+            pg_gateway: Some(gateway.to_owned()),
+            pg_transaction_id: None,
+            expires_at: now + time::Duration::minutes(i64::from(contract.timers.checkout_expiry_minutes)),
+            created_at: now,
+            trade_id: None,
+        };
+        self.checkouts
+            .open(&checkout, &contract.seller_limits, idempotency)
+            .await
+            .map_err(|e| match e {
+                OpenCheckoutError::SellerLimitExceeded(l) => CheckoutError::SellerLimit(l),
+                OpenCheckoutError::ProductUnavailable => CheckoutError::ProductNotAvailable,
+                OpenCheckoutError::IdempotencyKeyReused => CheckoutError::IdempotencyKeyReused,
+                OpenCheckoutError::Storage(RepositoryError::Duplicate(_)) => CheckoutError::ProductNotAvailable,
+                OpenCheckoutError::Storage(s) => CheckoutError::Storage(s),
+            })
+    }
+
+    /// The checkout `id` (hosted pages).
+    pub async fn checkout(&self, id: CheckoutId) -> Result<Checkout, CheckoutError> {
+        self.records.checkout(id).await?.ok_or(CheckoutError::CheckoutNotFound)
+    }
+
+    async fn fail(&self, checkout: &Checkout, failure: PgFailure) -> Result<(), CheckoutError> {
+        self.checkouts.fail(checkout.partner_id, checkout.id, failure.code(), self.clock.now()).await?;
+        Ok(())
+    }
+
+    /// The buyer pressed "pay": asks the PG to start the payment and returns its start page. A PG
+    /// failure fails the checkout with its code; an expired checkout fails with `PG_EXPIRED`.
+    pub async fn start_payment(&self, id: CheckoutId) -> Result<String, CheckoutError> {
+        let checkout = self.checkout(id).await?;
+        if checkout.status != CheckoutStatus::Open {
+            return Err(CheckoutError::Payment(match checkout.status {
+                CheckoutStatus::Expired => PgFailure::Expired,
+                _ => PgFailure::RejectedRequest,
+            }));
+        }
+        if self.clock.now() >= checkout.expires_at {
+            self.fail(&checkout, PgFailure::Expired).await?;
+            return Err(CheckoutError::Payment(PgFailure::Expired));
+        }
+        let name = checkout.pg_gateway.clone().unwrap_or_default();
+        let gateway = self
+            .gateway(&name)
+            .ok_or(CheckoutError::MethodUnavailable(MethodUnavailable(checkout.method)))?;
+        let request = PaymentRequest {
+            checkout_id: checkout.id,
+            amount: checkout.quote.payment_amount,
+            return_url: format!("{}/checkout/{}/return", self.public_base_url, checkout.id),
+            callback_url: format!("{}/pg/{}/callback", self.public_base_url, name),
+        };
+        match gateway.create_payment(&request).await {
+            Ok(start) => {
+                self.records.attach_transaction(checkout.id, &name, &start.transaction_id).await?;
+                Ok(start.start_page_url)
+            }
+            Err(PgError::Failed { failure, detail }) => {
+                tracing::warn!(checkout_id = %checkout.id, code = failure.code(), %detail, "payment could not start");
+                self.fail(&checkout, failure).await?;
+                Err(CheckoutError::Payment(failure))
+            }
+            Err(PgError::RefundUnsupported) => Err(CheckoutError::Payment(PgFailure::RejectedRequest)),
+        }
+    }
+
+    /// What a checkout's state says about its payment (for a return or callback after the fact).
+    fn settled(checkout: Checkout) -> Option<PaymentResult> {
+        match checkout.status {
+            CheckoutStatus::Paid => checkout.trade_id.map(|trade_id| PaymentResult::Paid { trade_id, checkout: Box::new(checkout) }),
+            CheckoutStatus::Failed => Some(PaymentResult::Failed {
+                code: checkout.failure_code.clone().unwrap_or_else(|| PgFailure::Declined.code().to_owned()),
+                checkout: Box::new(checkout),
+            }),
+            CheckoutStatus::Expired => Some(PaymentResult::Failed {
+                code: PgFailure::Expired.code().to_owned(),
+                checkout: Box::new(checkout),
+            }),
+            CheckoutStatus::Open => None,
+        }
+    }
+
+    /// The browser came back or the PG called back about `transaction_id`: queries the PG, checks its
+    /// report against the checkout, and opens the trade or fails the checkout. Idempotent: whichever
+    /// path comes first wins, the other gets the same result.
+    pub async fn settle(&self, transaction_id: &str) -> Result<PaymentResult, CheckoutError> {
+        let checkout = self
+            .records
+            .checkout_by_transaction(transaction_id)
+            .await?
+            .ok_or(CheckoutError::CheckoutNotFound)?;
+        if let Some(done) = Self::settled(checkout.clone()) {
+            return Ok(done);
+        }
+        let name = checkout.pg_gateway.clone().unwrap_or_default();
+        let gateway = self
+            .gateway(&name)
+            .ok_or(CheckoutError::MethodUnavailable(MethodUnavailable(checkout.method)))?;
+        let outcome = match verify_transaction(gateway.as_ref(), transaction_id, checkout.id, checkout.quote.payment_amount).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(checkout_id = %checkout.id, transaction_id, error = %e, "payment could not be verified yet");
+                return Err(CheckoutError::GatewayUnavailable(e.to_string()));
+            }
+        };
+        match outcome {
+            PaymentOutcome::Approved { .. } => {
+                self.records.record_verification(checkout.id, transaction_id, "APPROVED", None).await?;
+                let product = self
+                    .products
+                    .get(checkout.partner_id, checkout.product_id)
+                    .await?
+                    .ok_or(CheckoutError::ProductNotFound)?;
+                let open = OpenTrade {
+                    id: TradeId::random(),
+                    partner_id: checkout.partner_id,
+                    checkout_id: checkout.id,
+                    partner_trade_no: checkout.partner_trade_no.clone(),
+                    buyer_id: checkout.buyer_id,
+                    seller_id: checkout.seller_id,
+                    product_id: checkout.product_id,
+                    product_name: product.name,
+                    trade_type: checkout.trade_type,
+                    method: checkout.method,
+                    quote: checkout.quote,
+                    deposit_account: (checkout.method == PaymentMethod::VirtualAccount)
+                        .then(|| format!("{name} {transaction_id}")),
+                };
+                match self.trades.open(open).await {
+                    Ok(t) => Ok(PaymentResult::Paid { trade_id: t.trade.id, checkout: Box::new(checkout) }),
+                    // The other path (return or callback) opened it first.
+                    Err(TradeServiceError::Storage(RepositoryError::Duplicate(_))) | Err(TradeServiceError::Conflict) => {
+                        let now = self.checkout(checkout.id).await?;
+                        Self::settled(now).ok_or(CheckoutError::GatewayUnavailable("settling concurrently".into()))
+                    }
+                    Err(TradeServiceError::Storage(e)) => Err(e.into()),
+                    Err(e) => Err(CheckoutError::Storage(RepositoryError::Unavailable(e.to_string()))),
+                }
+            }
+            PaymentOutcome::Failed(failure) => {
+                self.records.record_verification(checkout.id, transaction_id, "FAILED", Some(failure.code().to_owned())).await?;
+                self.fail(&checkout, failure).await?;
+                let now = self.checkout(checkout.id).await?;
+                Self::settled(now).ok_or(CheckoutError::Payment(failure))
+            }
+            PaymentOutcome::Forged { failure, reason } => {
+                tracing::warn!(
+                    target: "security",
+                    checkout_id = %checkout.id,
+                    transaction_id,
+                    %reason,
+                    "PG report does not match the checkout: possible forgery (위변조)"
+                );
+                self.records.record_verification(checkout.id, transaction_id, "FORGED", Some(failure.code().to_owned())).await?;
+                self.fail(&checkout, failure).await?;
+                let now = self.checkout(checkout.id).await?;
+                Self::settled(now).ok_or(CheckoutError::Payment(failure))
+            }
+        }
+    }
+
+    /// Expires the open checkouts whose time ran out (a job); returns how many.
+    pub async fn expire_due(&self, limit: u32) -> Result<usize, CheckoutError> {
+        let now = self.clock.now();
+        let mut expired = 0;
+        for checkout in self.records.expired_checkouts(now, limit).await? {
+            if self.checkouts.fail(checkout.partner_id, checkout.id, PgFailure::Expired.code(), now).await? {
+                expired += 1;
+            }
+        }
+        Ok(expired)
+    }
+
+    /// The partner `partner_id`'s checkout `id`.
+    pub async fn partner_checkout(&self, partner_id: PartnerId, id: CheckoutId) -> Result<Checkout, CheckoutError> {
+        self.checkouts.get(partner_id, id).await?.ok_or(CheckoutError::CheckoutNotFound)
+    }
+}
