@@ -140,14 +140,14 @@ pub trait MemberRepository: Send + Sync {
     async fn open_signup(&self, session: &SignupSession) -> Result<(), RepositoryError>;
     /// The signup session `id`.
     async fn signup_session(&self, id: uuid::Uuid) -> Result<Option<SignupSession>, RepositoryError>;
-    /// In one transaction: stores the member, its terms, completes the session and queues `event`.
-    /// Refused with `Duplicate` when the session is no longer open or the user already has a live
-    /// membership.
+    /// In one transaction: stores the member (with the SHA-256 of `member_key`), its terms, completes
+    /// the session (keeping `member_key` for one read by the partner) and queues `event`. Refused with
+    /// `Duplicate` when the session is no longer open or the user already has a live membership.
     async fn complete_signup(
         &self,
         session_id: uuid::Uuid,
         member: &Member,
-        member_key_hash: &str,
+        member_key: &str,
         terms: &[AgreedTerm],
         event: &PartnerEvent,
     ) -> Result<(), RepositoryError>;
@@ -182,6 +182,28 @@ pub struct TradePage {
     pub next_cursor: Option<String>,
 }
 
+/// Where a page of trades ends: trades are listed newest first by (creation time, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TradeCursor {
+    /// Creation time of the last trade of the page, in microseconds since the epoch.
+    pub created_at_micros: i64,
+    /// Its id.
+    pub id: TradeId,
+}
+
+impl TradeCursor {
+    /// The opaque text handed to clients.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.created_at_micros, self.id.0.simple())
+    }
+
+    /// Parses what [`TradeCursor::encode`] produced; `None` for anything else.
+    pub fn decode(text: &str) -> Option<Self> {
+        let (micros, id) = text.split_once('.')?;
+        Some(TradeCursor { created_at_micros: micros.parse().ok()?, id: TradeId(uuid::Uuid::parse_str(id).ok()?) })
+    }
+}
+
 /// Which trades to list.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TradeFilter {
@@ -194,7 +216,7 @@ pub struct TradeFilter {
     /// Only held ones.
     pub held: Option<bool>,
     /// Continue after this cursor.
-    pub cursor: Option<String>,
+    pub cursor: Option<TradeCursor>,
     /// At most this many (1–100).
     pub limit: u32,
 }
@@ -227,4 +249,45 @@ pub trait PaymentRecords: Send + Sync {
     async fn record_verification(&self, id: CheckoutId, transaction_id: &str, outcome: &str, failure_code: Option<String>) -> Result<(), RepositoryError>;
     /// Open checkouts whose time ran out before `now`.
     async fn expired_checkouts(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Checkout>, RepositoryError>;
+}
+
+/// A refund as operators see it (the manual refund queue).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundRecord {
+    /// The trade.
+    pub trade_id: TradeId,
+    /// Its partner.
+    pub partner_id: PartnerId,
+    /// The amount.
+    pub amount: crate::money::Money,
+    /// The withdrawal code it records (81, 82, 84, 85).
+    pub withdrawal_code: Option<u8>,
+    /// `SCHEDULED`, `PENDING`, `DONE` or `MANUAL_QUEUE`.
+    pub status: String,
+    /// When it is due (returns).
+    pub due_date: Option<time::Date>,
+    /// When it was recorded.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// What operators manage directly.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AdminRepository: Send + Sync {
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<(), RepositoryError>;
+    /// The name of the live admin key with this SHA-256 hash.
+    async fn admin_key(&self, key_hash: &str) -> Result<Option<String>, RepositoryError>;
+    /// Stores an admin key by its hash.
+    async fn create_admin_key(&self, name: &str, key_hash: &str) -> Result<(), RepositoryError>;
+    /// Stores a new version of a partner's contract; returns the version.
+    async fn set_contract(&self, partner_id: PartnerId, contract: &Contract, effective_from: OffsetDateTime) -> Result<i32, RepositoryError>;
+    /// Adds or renames a holiday.
+    async fn add_holiday(&self, date: time::Date, name: &str) -> Result<(), RepositoryError>;
+    /// Removes a holiday; whether it was there.
+    async fn remove_holiday(&self, date: time::Date) -> Result<bool, RepositoryError>;
+    /// Refunds waiting for an operator (PG without refunds, or failed refunds).
+    async fn refund_queue(&self) -> Result<Vec<RefundRecord>, RepositoryError>;
 }

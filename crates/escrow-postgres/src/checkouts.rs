@@ -510,7 +510,7 @@ impl CheckoutRepository for PgCheckoutRepository {
         };
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         conn.transaction(async move |conn| -> Result<_, crate::trades::TxError> {
-            let product: Option<Uuid> = diesel::update(
+            let failed: Option<(Uuid, Option<String>)> = diesel::update(
                 checkouts::table
                     .filter(checkouts::id.eq(id.0))
                     .filter(checkouts::partner_id.eq(partner_id.0))
@@ -521,14 +521,23 @@ impl CheckoutRepository for PgCheckoutRepository {
                 checkouts::failure_code.eq(code),
                 checkouts::updated_at.eq(now),
             ))
-            .returning(checkouts::product_id)
+            .returning((checkouts::product_id, checkouts::partner_trade_no))
             .get_result(conn)
             .await
             .optional()?;
-            let Some(product) = product else {
+            let Some((product, partner_trade_no)) = failed else {
                 return Ok(false);
             };
             release_reservation(conn, id.0, now).await?;
+            let event = escrow_domain::ports::PartnerEvent {
+                event_type: "payment.failed",
+                data: serde_json::json!({
+                    "checkoutId": id,
+                    "partnerTradeNo": partner_trade_no,
+                    "code": failure_code,
+                }),
+            };
+            crate::trades::insert_partner_event(conn, partner_id.0, &event, now).await?;
             diesel::update(
                 products::table
                     .filter(products::id.eq(product))
@@ -597,4 +606,100 @@ pub async fn set_usage(
         .await
         .map_err(storage_error)?;
     Ok(())
+}
+
+#[async_trait]
+impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
+    async fn checkout(&self, id: CheckoutId) -> Result<Option<Checkout>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        load(&mut conn, id.0).await
+    }
+
+    async fn checkout_by_transaction(&self, transaction_id: &str) -> Result<Option<Checkout>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        checkouts::table
+            .filter(checkouts::pg_transaction_id.eq(transaction_id))
+            .select(CheckoutRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(storage_error)?
+            .map(Checkout::try_from)
+            .transpose()
+    }
+
+    async fn attach_transaction(&self, id: CheckoutId, gateway: &str, transaction_id: &str) -> Result<(), RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        conn.transaction(async move |conn| -> Result<_, crate::trades::TxError> {
+            let updated = diesel::update(checkouts::table.filter(checkouts::id.eq(id.0)).filter(checkouts::status.eq("OPEN")))
+                .set((
+                    checkouts::pg_gateway.eq(Some(gateway)),
+                    checkouts::pg_transaction_id.eq(Some(transaction_id)),
+                    checkouts::updated_at.eq(OffsetDateTime::now_utc()),
+                ))
+                .execute(conn)
+                .await?;
+            if updated != 1 {
+                return Err(crate::trades::TxError(RepositoryError::Duplicate("checkout is not open".into())));
+            }
+            diesel::insert_into(crate::schema::pg_transactions::table)
+                .values((
+                    crate::schema::pg_transactions::checkout_id.eq(id.0),
+                    crate::schema::pg_transactions::gateway.eq(gateway),
+                    crate::schema::pg_transactions::transaction_id.eq(transaction_id),
+                    crate::schema::pg_transactions::outcome.eq("STARTED"),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.0)
+    }
+
+    async fn record_verification(
+        &self,
+        id: CheckoutId,
+        transaction_id: &str,
+        outcome: &str,
+        failure_code: Option<String>,
+    ) -> Result<(), RepositoryError> {
+        use crate::schema::pg_transactions as t;
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let gateway: Option<Option<String>> = checkouts::table
+            .filter(checkouts::id.eq(id.0))
+            .select(checkouts::pg_gateway)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(storage_error)?;
+        diesel::insert_into(t::table)
+            .values((
+                t::checkout_id.eq(id.0),
+                t::gateway.eq(gateway.flatten().unwrap_or_default()),
+                t::transaction_id.eq(transaction_id),
+                t::outcome.eq(outcome),
+                t::failure_code.eq(failure_code),
+            ))
+            .execute(&mut conn)
+            .await
+            .map_err(storage_error)?;
+        Ok(())
+    }
+
+    async fn expired_checkouts(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Checkout>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        checkouts::table
+            .filter(checkouts::status.eq("OPEN"))
+            .filter(checkouts::expires_at.le(now))
+            .order(checkouts::expires_at.asc())
+            .limit(i64::from(limit))
+            .select(CheckoutRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .map(Checkout::try_from)
+            .collect()
+    }
 }

@@ -1,6 +1,6 @@
 //! Partners, members and products: who and what the trades are about.
 
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel::{BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::RunQueryDsl;
 use escrow_domain::contract::PaymentMethod;
 use escrow_domain::ids::{MemberId, PartnerId, ProductId};
@@ -343,5 +343,323 @@ impl Directory {
             .map_err(storage_error)?
             .map(ProductRow::into_domain)
             .transpose()
+    }
+}
+
+use async_trait::async_trait;
+use diesel_async::AsyncConnection;
+use escrow_domain::ports::{MemberRepository, PartnerEvent, PartnerRepository, ProductRepository};
+use escrow_domain::signup::{AgreedTerm, SignupSession, SignupStatus};
+
+use crate::schema::{member_terms_agreements, signup_sessions, trades, used_signatures};
+use crate::trades::TxError;
+
+#[derive(Debug, Clone, diesel::Queryable, diesel::Selectable)]
+#[diesel(table_name = signup_sessions, check_for_backend(diesel::pg::Pg))]
+struct SessionRow {
+    id: Uuid,
+    partner_id: Uuid,
+    partner_user_id: String,
+    return_url: String,
+    status: String,
+    refusal_reason: Option<String>,
+    member_id: Option<Uuid>,
+    expires_at: OffsetDateTime,
+    created_at: OffsetDateTime,
+}
+
+impl SessionRow {
+    fn into_domain(self) -> Result<SignupSession, RepositoryError> {
+        Ok(SignupSession {
+            id: self.id,
+            partner_id: PartnerId(self.partner_id),
+            partner_user_id: self.partner_user_id,
+            return_url: self.return_url,
+            status: SignupStatus::from_code(&self.status).ok_or_else(|| corrupt("signup status"))?,
+            refusal_reason: self.refusal_reason,
+            member_id: self.member_id.map(MemberId),
+            expires_at: self.expires_at,
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[async_trait]
+impl PartnerRepository for Directory {
+    async fn by_api_key(&self, api_key_id: &str) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError> {
+        self.partner_by_api_key(api_key_id).await
+    }
+
+    async fn get(&self, id: PartnerId) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError> {
+        self.partner(id).await
+    }
+
+    async fn create(&self, partner: &Partner, secrets: &PartnerSecrets) -> Result<(), RepositoryError> {
+        self.create_partner(partner, secrets).await
+    }
+
+    async fn list(&self) -> Result<Vec<Partner>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        partners::table
+            .order(partners::created_at.asc())
+            .select(PartnerRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .map(|r| r.into_domain().map(|(p, _)| p))
+            .collect()
+    }
+
+    async fn record_signature(&self, partner_id: PartnerId, signature: &str, seen_at: OffsetDateTime) -> Result<bool, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let inserted = diesel::insert_into(used_signatures::table)
+            .values((
+                used_signatures::partner_id.eq(partner_id.0),
+                used_signatures::signature.eq(signature),
+                used_signatures::seen_at.eq(seen_at),
+            ))
+            .on_conflict_do_nothing()
+            .execute(&mut conn)
+            .await
+            .map_err(storage_error)?;
+        Ok(inserted == 1)
+    }
+}
+
+/// Trade statuses that keep a member from withdrawing (not terminal).
+const OPEN_STATUSES: [i16; 7] = [13, 31, 32, 34, 51, 52, 53];
+
+#[async_trait]
+impl MemberRepository for Directory {
+    async fn get(&self, partner_id: PartnerId, id: MemberId) -> Result<Option<Member>, RepositoryError> {
+        Ok(self.member(partner_id, id).await?.map(|(m, _)| m))
+    }
+
+    async fn latest_by_user(&self, partner_id: PartnerId, partner_user_id: &str) -> Result<Option<(Member, String)>, RepositoryError> {
+        self.member_by_user(partner_id, partner_user_id).await
+    }
+
+    async fn withdrawals(&self, partner_id: PartnerId, partner_user_id: &str) -> Result<Vec<OffsetDateTime>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let rows: Vec<Option<OffsetDateTime>> = members::table
+            .filter(members::partner_id.eq(partner_id.0))
+            .filter(members::partner_user_id.eq(partner_user_id))
+            .filter(members::withdrawn_at.is_not_null())
+            .order(members::withdrawn_at.desc())
+            .select(members::withdrawn_at)
+            .load(&mut conn)
+            .await
+            .map_err(storage_error)?;
+        Ok(rows.into_iter().flatten().collect())
+    }
+
+    async fn open_signup(&self, s: &SignupSession) -> Result<(), RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        diesel::insert_into(signup_sessions::table)
+            .values((
+                signup_sessions::id.eq(s.id),
+                signup_sessions::partner_id.eq(s.partner_id.0),
+                signup_sessions::partner_user_id.eq(&s.partner_user_id),
+                signup_sessions::return_url.eq(&s.return_url),
+                signup_sessions::status.eq(s.status.code()),
+                signup_sessions::expires_at.eq(s.expires_at),
+                signup_sessions::created_at.eq(s.created_at),
+            ))
+            .execute(&mut conn)
+            .await
+            .map_err(storage_error)?;
+        Ok(())
+    }
+
+    async fn signup_session(&self, id: Uuid) -> Result<Option<SignupSession>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        signup_sessions::table
+            .filter(signup_sessions::id.eq(id))
+            .select(SessionRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(storage_error)?
+            .map(SessionRow::into_domain)
+            .transpose()
+    }
+
+    async fn complete_signup(
+        &self,
+        session_id: Uuid,
+        m: &Member,
+        member_key: &str,
+        terms: &[AgreedTerm],
+        event: &PartnerEvent,
+    ) -> Result<(), RepositoryError> {
+        let hash = escrow_domain::services::member_key_hash(member_key);
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        conn.transaction(async move |conn| -> Result<_, TxError> {
+            diesel::insert_into(members::table)
+                .values(MemberRow {
+                    id: m.id.0,
+                    partner_id: m.partner_id.0,
+                    partner_user_id: m.partner_user_id.clone(),
+                    status: m.status.code().to_owned(),
+                    member_key_hash: hash.clone(),
+                    name: m.name.clone(),
+                    phone: m.phone.expose().to_owned(),
+                    birth_date: m.birth_date,
+                    created_at: m.created_at,
+                    withdrawn_at: m.withdrawn_at,
+                })
+                .execute(conn)
+                .await?;
+            let completed = diesel::update(
+                signup_sessions::table
+                    .filter(signup_sessions::id.eq(session_id))
+                    .filter(signup_sessions::status.eq("OPEN"))
+                    .filter(signup_sessions::expires_at.gt(m.created_at)),
+            )
+            .set((
+                signup_sessions::status.eq("COMPLETED"),
+                signup_sessions::member_id.eq(Some(m.id.0)),
+                signup_sessions::member_key.eq(Some(member_key)),
+            ))
+            .execute(conn)
+            .await?;
+            if completed != 1 {
+                return Err(TxError(RepositoryError::Duplicate("signup session is not open".into())));
+            }
+            for t in terms {
+                diesel::insert_into(member_terms_agreements::table)
+                    .values((
+                        member_terms_agreements::member_id.eq(m.id.0),
+                        member_terms_agreements::term_code.eq(&t.code),
+                        member_terms_agreements::version.eq(&t.version),
+                        member_terms_agreements::agreed_at.eq(t.agreed_at),
+                    ))
+                    .execute(conn)
+                    .await?;
+            }
+            crate::trades::insert_partner_event(conn, m.partner_id.0, event, m.created_at).await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.0)
+    }
+
+    async fn refuse_signup(&self, session_id: Uuid, reason: &str) -> Result<(), RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        diesel::update(
+            signup_sessions::table
+                .filter(signup_sessions::id.eq(session_id))
+                .filter(signup_sessions::status.eq("OPEN")),
+        )
+        .set((signup_sessions::status.eq("REFUSED"), signup_sessions::refusal_reason.eq(Some(reason))))
+        .execute(&mut conn)
+        .await
+        .map_err(storage_error)?;
+        Ok(())
+    }
+
+    async fn take_member_key(&self, session_id: Uuid) -> Result<Option<String>, RepositoryError> {
+        #[derive(diesel::QueryableByName)]
+        struct Key {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            member_key: String,
+        }
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let key: Option<Key> = diesel::sql_query(
+            "UPDATE signup_sessions s SET member_key = NULL \
+             FROM (SELECT id, member_key FROM signup_sessions WHERE id = $1 FOR UPDATE) old \
+             WHERE s.id = old.id AND old.member_key IS NOT NULL RETURNING old.member_key",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(session_id)
+        .get_result(&mut conn)
+        .await
+        .optional()
+        .map_err(storage_error)?;
+        Ok(key.map(|k| k.member_key))
+    }
+
+    async fn withdraw(&self, partner_id: PartnerId, id: MemberId, at: OffsetDateTime) -> Result<bool, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        conn.transaction(async move |conn| -> Result<_, TxError> {
+            // Lock the member first so a checkout cannot slip in between the check and the update.
+            let _: Uuid = members::table
+                .filter(members::id.eq(id.0))
+                .filter(members::partner_id.eq(partner_id.0))
+                .select(members::id)
+                .for_update()
+                .first(conn)
+                .await?;
+            let open: i64 = trades::table
+                .filter(trades::buyer_id.eq(id.0).or(trades::seller_id.eq(id.0)))
+                .filter(
+                    trades::status_cd
+                        .eq_any(OPEN_STATUSES)
+                        .or(trades::status_cd.eq_any([33i16, 54]).and(trades::complete_cd.eq(80i16))),
+                )
+                .count()
+                .get_result(conn)
+                .await?;
+            if open > 0 {
+                return Ok(false);
+            }
+            diesel::update(members::table.filter(members::id.eq(id.0)).filter(members::status.ne("WITHDRAWN")))
+                .set((members::status.eq("WITHDRAWN"), members::withdrawn_at.eq(Some(at))))
+                .execute(conn)
+                .await?;
+            Ok(true)
+        })
+        .await
+        .map_err(|e| e.0)
+    }
+}
+
+#[async_trait]
+impl ProductRepository for Directory {
+    async fn get(&self, partner_id: PartnerId, id: ProductId) -> Result<Option<Product>, RepositoryError> {
+        self.product(partner_id, id).await
+    }
+
+    async fn by_partner_product_id(&self, partner_id: PartnerId, partner_product_id: &str) -> Result<Option<Product>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        products::table
+            .filter(products::partner_id.eq(partner_id.0))
+            .filter(products::partner_product_id.eq(partner_product_id))
+            .select(ProductRow::as_select())
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(storage_error)?
+            .map(ProductRow::into_domain)
+            .transpose()
+    }
+
+    async fn create(&self, product: &Product) -> Result<(), RepositoryError> {
+        self.create_product(product).await
+    }
+
+    async fn update_untraded(&self, p: &Product) -> Result<bool, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let row = ProductRow::from_domain(p);
+        let n = diesel::update(
+            products::table
+                .filter(products::id.eq(p.id.0))
+                .filter(products::has_trades.eq(false))
+                .filter(products::name.eq(&p.name))
+                .filter(products::price.eq(p.price.minor_units())),
+        )
+        .set((
+            products::partner_product_id.eq(row.partner_product_id),
+            products::shipping_fee.eq(row.shipping_fee),
+            products::payment_methods.eq(row.payment_methods),
+            products::description.eq(row.description),
+            products::image_url.eq(row.image_url),
+            products::category_code.eq(row.category_code),
+            products::updated_at.eq(row.updated_at),
+        ))
+        .execute(&mut conn)
+        .await
+        .map_err(storage_error)?;
+        Ok(n == 1)
     }
 }

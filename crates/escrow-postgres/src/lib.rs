@@ -12,11 +12,13 @@
 //! decision was made on (optimistic lock), and its event, timers, outbox rows, money and product effects
 //! are written with it.
 
+pub mod admin;
 pub mod checkouts;
 pub mod cluster;
 pub mod directory;
 mod errors;
 pub mod migrate;
+pub mod queries;
 pub mod rules;
 pub mod schema;
 pub mod trades;
@@ -24,9 +26,11 @@ pub mod trades;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use admin::PgAdmin;
 pub use checkouts::PgCheckoutRepository;
 pub use directory::Directory;
 pub use errors::storage_error;
 pub use migrate::{connect, run_migrations, ConnectError, Database, DbPool};
+pub use queries::PgTradeQueries;
 pub use rules::PgRulesRepository;
 pub use trades::PgTradeRepository;

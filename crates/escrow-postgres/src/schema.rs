@@ -56,6 +56,7 @@ diesel::table! {
         member_id -> Nullable<Uuid>,
         expires_at -> Timestamptz,
         created_at -> Timestamptz,
+        member_key -> Nullable<Text>,
     }
 }
 

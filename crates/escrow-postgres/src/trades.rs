@@ -320,6 +320,37 @@ pub(crate) async fn write_effects(
     Ok(())
 }
 
+/// Queues a partner callback that is not about a trade's state, in the caller's transaction.
+pub(crate) async fn insert_partner_event(
+    conn: &mut AsyncPgConnection,
+    partner_id: Uuid,
+    event: &escrow_domain::ports::PartnerEvent,
+    now: OffsetDateTime,
+) -> Result<(), RepositoryError> {
+    let event_id = Uuid::new_v4();
+    let occurred_at = now.format(&time::format_description::well_known::Rfc3339).map_err(corrupt)?;
+    let body = serde_json::json!({
+        "eventId": event_id,
+        "type": event.event_type,
+        "occurredAt": occurred_at,
+        "sequence": serde_json::Value::Null,
+        "data": event.data,
+    });
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::event_id.eq(event_id),
+            outbox::kind.eq("CALLBACK"),
+            outbox::partner_id.eq(partner_id),
+            outbox::payload.eq(body),
+            outbox::next_attempt_at.eq(now),
+            outbox::created_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map_err(storage_error)?;
+    Ok(())
+}
+
 async fn insert_outbox(
     conn: &mut AsyncPgConnection,
     event_id: Uuid,

@@ -114,7 +114,7 @@ async fn thirty_two_conflicting_commands_exactly_one_wins() {
     .await;
     assert_eq!(
         all_rows,
-        opened.notifications.len() as i64 + 1 + winner_rows
+        (opened.notifications.len() + opened.callbacks.len()) as i64 + winner_rows
     );
     let refunds = common::count(
         w.pool(),

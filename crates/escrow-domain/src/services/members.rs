@@ -223,7 +223,7 @@ impl MemberService {
         };
         match self
             .members
-            .complete_signup(session_id, &member, &member_key_hash(&member_key), &terms, &event)
+            .complete_signup(session_id, &member, &member_key, &terms, &event)
             .await
         {
             Ok(()) => {}

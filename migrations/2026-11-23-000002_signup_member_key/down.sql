@@ -1,0 +1,1 @@
+ALTER TABLE signup_sessions DROP COLUMN member_key;
