@@ -115,15 +115,30 @@ pub struct PartnerEvent {
 #[async_trait]
 pub trait PartnerRepository: Send + Sync {
     /// The partner signing with `api_key_id`.
-    async fn by_api_key(&self, api_key_id: &str) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError>;
+    async fn by_api_key(
+        &self,
+        api_key_id: &str,
+    ) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError>;
     /// The partner `id`.
-    async fn get(&self, id: PartnerId) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError>;
+    async fn get(
+        &self,
+        id: PartnerId,
+    ) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError>;
     /// Stores a new partner.
-    async fn create(&self, partner: &Partner, secrets: &PartnerSecrets) -> Result<(), RepositoryError>;
+    async fn create(
+        &self,
+        partner: &Partner,
+        secrets: &PartnerSecrets,
+    ) -> Result<(), RepositoryError>;
     /// Every partner.
     async fn list(&self) -> Result<Vec<Partner>, RepositoryError>;
     /// Records a request signature; false when it was already used (a replay).
-    async fn record_signature(&self, partner_id: PartnerId, signature: &str, seen_at: OffsetDateTime) -> Result<bool, RepositoryError>;
+    async fn record_signature(
+        &self,
+        partner_id: PartnerId,
+        signature: &str,
+        seen_at: OffsetDateTime,
+    ) -> Result<bool, RepositoryError>;
 }
 
 /// Members and their signup sessions.
@@ -131,15 +146,30 @@ pub trait PartnerRepository: Send + Sync {
 #[async_trait]
 pub trait MemberRepository: Send + Sync {
     /// The member `id` of `partner_id`.
-    async fn get(&self, partner_id: PartnerId, id: MemberId) -> Result<Option<Member>, RepositoryError>;
+    async fn get(
+        &self,
+        partner_id: PartnerId,
+        id: MemberId,
+    ) -> Result<Option<Member>, RepositoryError>;
     /// The newest member of a partner user, with its member key hash.
-    async fn latest_by_user(&self, partner_id: PartnerId, partner_user_id: &str) -> Result<Option<(Member, String)>, RepositoryError>;
+    async fn latest_by_user(
+        &self,
+        partner_id: PartnerId,
+        partner_user_id: &str,
+    ) -> Result<Option<(Member, String)>, RepositoryError>;
     /// When a partner user's memberships were withdrawn, newest first.
-    async fn withdrawals(&self, partner_id: PartnerId, partner_user_id: &str) -> Result<Vec<OffsetDateTime>, RepositoryError>;
+    async fn withdrawals(
+        &self,
+        partner_id: PartnerId,
+        partner_user_id: &str,
+    ) -> Result<Vec<OffsetDateTime>, RepositoryError>;
     /// Stores a new signup session.
     async fn open_signup(&self, session: &SignupSession) -> Result<(), RepositoryError>;
     /// The signup session `id`.
-    async fn signup_session(&self, id: uuid::Uuid) -> Result<Option<SignupSession>, RepositoryError>;
+    async fn signup_session(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<SignupSession>, RepositoryError>;
     /// In one transaction: stores the member (with the SHA-256 of `member_key`), its terms, completes
     /// the session (keeping `member_key` for one read by the partner) and queues `event`. Refused with
     /// `Duplicate` when the session is no longer open or the user already has a live membership.
@@ -152,11 +182,23 @@ pub trait MemberRepository: Send + Sync {
         event: &PartnerEvent,
     ) -> Result<(), RepositoryError>;
     /// Marks an open session refused with a reason.
-    async fn refuse_signup(&self, session_id: uuid::Uuid, reason: &str) -> Result<(), RepositoryError>;
+    async fn refuse_signup(
+        &self,
+        session_id: uuid::Uuid,
+        reason: &str,
+    ) -> Result<(), RepositoryError>;
     /// Hands out the member key kept for the partner, once; `None` afterwards.
-    async fn take_member_key(&self, session_id: uuid::Uuid) -> Result<Option<String>, RepositoryError>;
+    async fn take_member_key(
+        &self,
+        session_id: uuid::Uuid,
+    ) -> Result<Option<String>, RepositoryError>;
     /// Withdraws a member unless it has an open trade; returns false when it has one.
-    async fn withdraw(&self, partner_id: PartnerId, id: MemberId, at: OffsetDateTime) -> Result<bool, RepositoryError>;
+    async fn withdraw(
+        &self,
+        partner_id: PartnerId,
+        id: MemberId,
+        at: OffsetDateTime,
+    ) -> Result<bool, RepositoryError>;
 }
 
 /// Products.
@@ -164,9 +206,17 @@ pub trait MemberRepository: Send + Sync {
 #[async_trait]
 pub trait ProductRepository: Send + Sync {
     /// The product `id` of `partner_id`.
-    async fn get(&self, partner_id: PartnerId, id: ProductId) -> Result<Option<Product>, RepositoryError>;
+    async fn get(
+        &self,
+        partner_id: PartnerId,
+        id: ProductId,
+    ) -> Result<Option<Product>, RepositoryError>;
     /// The product of `partner_id` with the partner's own id.
-    async fn by_partner_product_id(&self, partner_id: PartnerId, partner_product_id: &str) -> Result<Option<Product>, RepositoryError>;
+    async fn by_partner_product_id(
+        &self,
+        partner_id: PartnerId,
+        partner_product_id: &str,
+    ) -> Result<Option<Product>, RepositoryError>;
     /// Stores a new product (`Duplicate` when the partner product id is taken).
     async fn create(&self, product: &Product) -> Result<(), RepositoryError>;
     /// Updates a product's editable fields, only while no trade was ever made on it; false otherwise.
@@ -200,7 +250,10 @@ impl TradeCursor {
     /// Parses what [`TradeCursor::encode`] produced; `None` for anything else.
     pub fn decode(text: &str) -> Option<Self> {
         let (micros, id) = text.split_once('.')?;
-        Some(TradeCursor { created_at_micros: micros.parse().ok()?, id: TradeId(uuid::Uuid::parse_str(id).ok()?) })
+        Some(TradeCursor {
+            created_at_micros: micros.parse().ok()?,
+            id: TradeId(uuid::Uuid::parse_str(id).ok()?),
+        })
     }
 }
 
@@ -226,9 +279,17 @@ pub struct TradeFilter {
 #[async_trait]
 pub trait TradeQueries: Send + Sync {
     /// Trades of `partner_id` (every partner for `None`, operators only) matching `filter`.
-    async fn list(&self, partner_id: Option<PartnerId>, filter: &TradeFilter) -> Result<TradePage, RepositoryError>;
+    async fn list(
+        &self,
+        partner_id: Option<PartnerId>,
+        filter: &TradeFilter,
+    ) -> Result<TradePage, RepositoryError>;
     /// The trade with the partner's own number.
-    async fn by_partner_trade_no(&self, partner_id: PartnerId, partner_trade_no: &str) -> Result<Option<Trade>, RepositoryError>;
+    async fn by_partner_trade_no(
+        &self,
+        partner_id: PartnerId,
+        partner_trade_no: &str,
+    ) -> Result<Option<Trade>, RepositoryError>;
     /// A trade's events, in order.
     async fn events(&self, trade_id: TradeId) -> Result<Vec<TradeEvent>, RepositoryError>;
     /// A trade by id alone (operators).
@@ -242,13 +303,31 @@ pub trait PaymentRecords: Send + Sync {
     /// The checkout `id`, whatever its partner (hosted pages carry a signed link, not a partner).
     async fn checkout(&self, id: CheckoutId) -> Result<Option<Checkout>, RepositoryError>;
     /// The checkout paid by PG transaction `transaction_id`.
-    async fn checkout_by_transaction(&self, transaction_id: &str) -> Result<Option<Checkout>, RepositoryError>;
+    async fn checkout_by_transaction(
+        &self,
+        transaction_id: &str,
+    ) -> Result<Option<Checkout>, RepositoryError>;
     /// Records the PG transaction started for an open checkout.
-    async fn attach_transaction(&self, id: CheckoutId, gateway: &str, transaction_id: &str) -> Result<(), RepositoryError>;
+    async fn attach_transaction(
+        &self,
+        id: CheckoutId,
+        gateway: &str,
+        transaction_id: &str,
+    ) -> Result<(), RepositoryError>;
     /// Records what the PG reported (audit trail of verifications).
-    async fn record_verification(&self, id: CheckoutId, transaction_id: &str, outcome: &str, failure_code: Option<String>) -> Result<(), RepositoryError>;
+    async fn record_verification(
+        &self,
+        id: CheckoutId,
+        transaction_id: &str,
+        outcome: &str,
+        failure_code: Option<String>,
+    ) -> Result<(), RepositoryError>;
     /// Open checkouts whose time ran out before `now`.
-    async fn expired_checkouts(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Checkout>, RepositoryError>;
+    async fn expired_checkouts(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Checkout>, RepositoryError>;
 }
 
 /// A refund as operators see it (the manual refund queue).
@@ -283,7 +362,12 @@ pub trait AdminRepository: Send + Sync {
     /// Stores an admin key by its hash.
     async fn create_admin_key(&self, name: &str, key_hash: &str) -> Result<(), RepositoryError>;
     /// Stores a new version of a partner's contract; returns the version.
-    async fn set_contract(&self, partner_id: PartnerId, contract: &Contract, effective_from: OffsetDateTime) -> Result<i32, RepositoryError>;
+    async fn set_contract(
+        &self,
+        partner_id: PartnerId,
+        contract: &Contract,
+        effective_from: OffsetDateTime,
+    ) -> Result<i32, RepositoryError>;
     /// Adds or renames a holiday.
     async fn add_holiday(&self, date: time::Date, name: &str) -> Result<(), RepositoryError>;
     /// Removes a holiday; whether it was there.

@@ -205,11 +205,17 @@ impl SignupRefusal {
 }
 
 /// Whether a user who withdrew at `withdrawals` (any order) may join again at `now`.
-pub fn rejoin_refusal(withdrawals: &[OffsetDateTime], now: OffsetDateTime) -> Option<SignupRefusal> {
+pub fn rejoin_refusal(
+    withdrawals: &[OffsetDateTime],
+    now: OffsetDateTime,
+) -> Option<SignupRefusal> {
     if withdrawals.iter().any(|w| now - *w < Duration::days(1)) {
         return Some(SignupRefusal::RejoinWithinADay);
     }
-    let in_a_month = withdrawals.iter().filter(|w| now - **w < Duration::days(30)).count();
+    let in_a_month = withdrawals
+        .iter()
+        .filter(|w| now - **w < Duration::days(30))
+        .count();
     (in_a_month >= 2).then_some(SignupRefusal::TooManyRejoins)
 }
 
@@ -220,7 +226,9 @@ pub fn identity_refusal(identity: &VerifiedIdentity, today: Date) -> Option<Sign
         return Some(SignupRefusal::Foreigner);
     }
     let mut age = today.year() - identity.birth_date.year();
-    if (today.month() as u8, today.day()) < (identity.birth_date.month() as u8, identity.birth_date.day()) {
+    if (today.month() as u8, today.day())
+        < (identity.birth_date.month() as u8, identity.birth_date.day())
+    {
         age -= 1;
     }
     (age < 14).then_some(SignupRefusal::UnderFourteen)
@@ -243,24 +251,36 @@ mod tests {
     #[test]
     fn fourteen_is_counted_in_full_years() {
         let today = date!(2025 - 03 - 06);
-        assert_eq!(identity_refusal(&person(date!(2011 - 03 - 06), false), today), None);
+        assert_eq!(
+            identity_refusal(&person(date!(2011 - 03 - 06), false), today),
+            None
+        );
         assert_eq!(
             identity_refusal(&person(date!(2011 - 03 - 07), false), today),
             Some(SignupRefusal::UnderFourteen)
         );
-        assert_eq!(identity_refusal(&person(date!(1990 - 01 - 01), true), today), Some(SignupRefusal::Foreigner));
+        assert_eq!(
+            identity_refusal(&person(date!(1990 - 01 - 01), true), today),
+            Some(SignupRefusal::Foreigner)
+        );
     }
 
     #[test]
     fn rejoining_rules() {
         let now = datetime!(2025-03-06 10:00 UTC);
         assert_eq!(rejoin_refusal(&[], now), None);
-        assert_eq!(rejoin_refusal(&[now - Duration::hours(23)], now), Some(SignupRefusal::RejoinWithinADay));
+        assert_eq!(
+            rejoin_refusal(&[now - Duration::hours(23)], now),
+            Some(SignupRefusal::RejoinWithinADay)
+        );
         assert_eq!(rejoin_refusal(&[now - Duration::hours(25)], now), None);
         assert_eq!(
             rejoin_refusal(&[now - Duration::days(3), now - Duration::days(20)], now),
             Some(SignupRefusal::TooManyRejoins)
         );
-        assert_eq!(rejoin_refusal(&[now - Duration::days(3), now - Duration::days(40)], now), None);
+        assert_eq!(
+            rejoin_refusal(&[now - Duration::days(3), now - Duration::days(40)], now),
+            None
+        );
     }
 }

@@ -1,1 +1,210 @@
-//! HTTP adapter.
+//! # escrow-http
+//!
+//! The actix-web adapter: SPEC §4–§8 and §11 over HTTP.
+//!
+//! - Partner-signed endpoints (`X-Api-Key`, `X-Timestamp`, `X-Signature`, 5-minute window, replay
+//!   refused), member-token endpoints (JWT HS256, `kid` rotation, 2 hours), admin endpoints
+//!   (`X-Admin-Key`, stored hashed).
+//! - Hosted signup and checkout pages (Korean, no JavaScript needed, signed links), the PG's browser
+//!   return and callback.
+//! - Every error is SPEC §11's JSON body with a request id; `/healthz`, `/readyz`, `/metrics`,
+//!   `/openapi.json`, `/docs`.
+//!
+//! Build the [`AppState`] from the domain's services and hand [`app`] to an `HttpServer`.
+
+pub mod auth;
+pub mod dto;
+pub mod error;
+pub mod handlers;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod state;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{web, App, HttpResponse};
+
+pub use auth::{admin_key_hash, LinkSigner, TokenIssuer, TokenKey};
+pub use error::ApiError;
+pub use metrics::Metrics;
+pub use state::AppState;
+
+use handlers::{admin, member, ops, pages, partner};
+
+/// Largest request body accepted (JSON and forms).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+fn json_error(
+    e: impl std::fmt::Display,
+    status: actix_web::http::StatusCode,
+    code: &'static str,
+) -> actix_web::Error {
+    ApiError::new(status, code, "요청이 올바르지 않습니다.")
+        .details(serde_json::json!({ "problem": e.to_string() }))
+        .into()
+}
+
+/// Registers every route and the extractor settings.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use actix_web::http::StatusCode;
+    cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(MAX_BODY_BYTES)
+                .error_handler(|e, _| json_error(e, StatusCode::BAD_REQUEST, "INVALID_JSON")),
+        )
+        .app_data(
+            web::FormConfig::default()
+                .limit(MAX_BODY_BYTES)
+                .error_handler(|e, _| json_error(e, StatusCode::BAD_REQUEST, "INVALID_FORM")),
+        )
+        .app_data(
+            web::QueryConfig::default()
+                .error_handler(|e, _| json_error(e, StatusCode::BAD_REQUEST, "INVALID_QUERY")),
+        )
+        .app_data(
+            web::PathConfig::default()
+                .error_handler(|e, _| json_error(e, StatusCode::NOT_FOUND, "NOT_FOUND")),
+        )
+        .route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz))
+        .route("/metrics", web::get().to(ops::metrics))
+        .route("/openapi.json", web::get().to(ops::openapi))
+        .route("/docs", web::get().to(ops::docs))
+        .route("/docs/", web::get().to(ops::docs))
+        .route("/docs/init.js", web::get().to(ops::docs_init))
+        .route("/docs/swagger-ui-bundle.js", web::get().to(ops::docs_js))
+        .route("/docs/swagger-ui.css", web::get().to(ops::docs_css))
+        // Partner-signed.
+        .route(
+            "/api/v1/members/signup",
+            web::post().to(partner::open_signup),
+        )
+        .route(
+            "/api/v1/members/signup/{id}",
+            web::get().to(partner::signup_session),
+        )
+        .route(
+            "/api/v1/members/{partnerUserId}/status",
+            web::get().to(partner::member_status),
+        )
+        .route(
+            "/api/v1/members/{partnerUserId}/withdrawal",
+            web::post().to(partner::withdraw),
+        )
+        .route("/api/v1/auth/token", web::post().to(partner::token))
+        .route(
+            "/api/v1/trades/{id}/delivered",
+            web::post().to(partner::delivered),
+        )
+        // Member token.
+        .route("/api/v1/products", web::put().to(member::upsert_product))
+        .route("/api/v1/checkouts", web::post().to(member::create_checkout))
+        .route("/api/v1/trades", web::get().to(member::list_trades))
+        .route(
+            "/api/v1/trades/by-partner-no/{partnerTradeNo}",
+            web::get().to(member::trade_by_partner_no),
+        )
+        .route("/api/v1/trades/{id}", web::get().to(member::get_trade))
+        .route(
+            "/api/v1/trades/{id}/events",
+            web::get().to(member::trade_events),
+        )
+        .route(
+            "/api/v1/trades/{id}/cancel",
+            web::post().to(member::buyer_cancel),
+        )
+        .route(
+            "/api/v1/trades/{id}/approve",
+            web::post().to(member::buyer_approve),
+        )
+        .route(
+            "/api/v1/trades/{id}/return-request",
+            web::post().to(member::buyer_return_request),
+        )
+        .route(
+            "/api/v1/trades/{id}/return-shipment",
+            web::post().to(member::buyer_return_shipment),
+        )
+        .route(
+            "/api/v1/trades/{id}/shipment",
+            web::post().to(member::seller_shipment),
+        )
+        .route(
+            "/api/v1/trades/{id}/cancel-agree",
+            web::post().to(member::seller_cancel_agree),
+        )
+        .route(
+            "/api/v1/trades/{id}/sale-cancel",
+            web::post().to(member::seller_sale_cancel),
+        )
+        .route(
+            "/api/v1/trades/{id}/return-agree",
+            web::post().to(member::seller_return_agree),
+        )
+        .route(
+            "/api/v1/trades/{id}/return-complete",
+            web::post().to(member::seller_return_complete),
+        )
+        // Operators.
+        .route("/admin/v1/partners", web::post().to(admin::create_partner))
+        .route("/admin/v1/partners", web::get().to(admin::list_partners))
+        .route(
+            "/admin/v1/partners/{id}/contract",
+            web::put().to(admin::set_contract),
+        )
+        .route(
+            "/admin/v1/partners/{id}/contract",
+            web::get().to(admin::get_contract),
+        )
+        .route("/admin/v1/trades", web::get().to(admin::search_trades))
+        .route("/admin/v1/trades/{id}", web::get().to(admin::get_trade))
+        .route(
+            "/admin/v1/trades/{id}/{action}",
+            web::post().to(admin::trade_action),
+        )
+        .route("/admin/v1/refunds", web::get().to(admin::refund_queue))
+        .route("/admin/v1/holidays", web::get().to(admin::holidays))
+        .route("/admin/v1/holidays", web::post().to(admin::add_holiday))
+        .route(
+            "/admin/v1/holidays/{date}",
+            web::delete().to(admin::remove_holiday),
+        )
+        // Hosted pages and the PG.
+        .route("/signup/{id}", web::get().to(pages::signup_page))
+        .route("/signup/{id}", web::post().to(pages::signup_submit))
+        .route("/checkout/{id}", web::get().to(pages::checkout_page))
+        .route("/checkout/{id}/pay", web::post().to(pages::checkout_pay))
+        .route(
+            "/checkout/{id}/return",
+            web::get().to(pages::checkout_return),
+        )
+        .route("/pg/{gateway}/callback", web::post().to(pages::pg_callback));
+}
+
+/// The whole application: state, middleware, routes, and a JSON 404 for anything else.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .wrap_fn(middleware::around)
+        .configure(configure)
+        .default_service(web::to(|| async {
+            ApiError::not_found("route").as_response()
+        }))
+}
+
+/// A response-less helper kept for handlers that build HTML.
+pub fn not_found() -> HttpResponse {
+    ApiError::not_found("route").as_response()
+}

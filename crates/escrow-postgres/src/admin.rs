@@ -25,7 +25,10 @@ pub struct PgAdmin {
 impl PgAdmin {
     /// Over this pool.
     pub fn new(pool: DbPool) -> Self {
-        PgAdmin { rules: PgRulesRepository::new(pool.clone()), pool }
+        PgAdmin {
+            rules: PgRulesRepository::new(pool.clone()),
+            pool,
+        }
     }
 }
 
@@ -33,7 +36,10 @@ impl PgAdmin {
 impl AdminRepository for PgAdmin {
     async fn ping(&self) -> Result<(), RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
-        diesel::sql_query("SELECT 1").execute(&mut conn).await.map_err(storage_error)?;
+        diesel::sql_query("SELECT 1")
+            .execute(&mut conn)
+            .await
+            .map_err(storage_error)?;
         Ok(())
     }
 
@@ -52,7 +58,11 @@ impl AdminRepository for PgAdmin {
     async fn create_admin_key(&self, name: &str, key_hash: &str) -> Result<(), RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         diesel::insert_into(admin_keys::table)
-            .values((admin_keys::id.eq(Uuid::new_v4()), admin_keys::name.eq(name), admin_keys::key_hash.eq(key_hash)))
+            .values((
+                admin_keys::id.eq(Uuid::new_v4()),
+                admin_keys::name.eq(name),
+                admin_keys::key_hash.eq(key_hash),
+            ))
             .on_conflict_do_nothing()
             .execute(&mut conn)
             .await
@@ -60,8 +70,15 @@ impl AdminRepository for PgAdmin {
         Ok(())
     }
 
-    async fn set_contract(&self, partner_id: PartnerId, contract: &Contract, effective_from: OffsetDateTime) -> Result<i32, RepositoryError> {
-        self.rules.set_contract(partner_id, contract, effective_from).await
+    async fn set_contract(
+        &self,
+        partner_id: PartnerId,
+        contract: &Contract,
+        effective_from: OffsetDateTime,
+    ) -> Result<i32, RepositoryError> {
+        self.rules
+            .set_contract(partner_id, contract, effective_from)
+            .await
     }
 
     async fn add_holiday(&self, date: Date, name: &str) -> Result<(), RepositoryError> {
@@ -73,7 +90,16 @@ impl AdminRepository for PgAdmin {
     }
 
     async fn refund_queue(&self) -> Result<Vec<RefundRecord>, RepositoryError> {
-        type Row = (Uuid, Uuid, i64, String, Option<i16>, String, Option<Date>, OffsetDateTime);
+        type Row = (
+            Uuid,
+            Uuid,
+            i64,
+            String,
+            Option<i16>,
+            String,
+            Option<Date>,
+            OffsetDateTime,
+        );
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let rows: Vec<Row> = refunds::table
             .inner_join(trades::table.on(trades::id.eq(refunds::trade_id)))
@@ -93,18 +119,20 @@ impl AdminRepository for PgAdmin {
             .await
             .map_err(storage_error)?;
         rows.into_iter()
-            .map(|(trade, partner, amount, currency, w, status, due, created)| {
-                let currency: Currency = currency.parse().map_err(corrupt)?;
-                Ok(RefundRecord {
-                    trade_id: TradeId(trade),
-                    partner_id: PartnerId(partner),
-                    amount: Money::new(amount, currency),
-                    withdrawal_code: w.and_then(|w| u8::try_from(w).ok()),
-                    status,
-                    due_date: due,
-                    created_at: created,
-                })
-            })
+            .map(
+                |(trade, partner, amount, currency, w, status, due, created)| {
+                    let currency: Currency = currency.parse().map_err(corrupt)?;
+                    Ok(RefundRecord {
+                        trade_id: TradeId(trade),
+                        partner_id: PartnerId(partner),
+                        amount: Money::new(amount, currency),
+                        withdrawal_code: w.and_then(|w| u8::try_from(w).ok()),
+                        status,
+                        due_date: due,
+                        created_at: created,
+                    })
+                },
+            )
             .collect()
     }
 }

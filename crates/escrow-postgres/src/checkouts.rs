@@ -615,7 +615,10 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
         load(&mut conn, id.0).await
     }
 
-    async fn checkout_by_transaction(&self, transaction_id: &str) -> Result<Option<Checkout>, RepositoryError> {
+    async fn checkout_by_transaction(
+        &self,
+        transaction_id: &str,
+    ) -> Result<Option<Checkout>, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         checkouts::table
             .filter(checkouts::pg_transaction_id.eq(transaction_id))
@@ -628,19 +631,30 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
             .transpose()
     }
 
-    async fn attach_transaction(&self, id: CheckoutId, gateway: &str, transaction_id: &str) -> Result<(), RepositoryError> {
+    async fn attach_transaction(
+        &self,
+        id: CheckoutId,
+        gateway: &str,
+        transaction_id: &str,
+    ) -> Result<(), RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         conn.transaction(async move |conn| -> Result<_, crate::trades::TxError> {
-            let updated = diesel::update(checkouts::table.filter(checkouts::id.eq(id.0)).filter(checkouts::status.eq("OPEN")))
-                .set((
-                    checkouts::pg_gateway.eq(Some(gateway)),
-                    checkouts::pg_transaction_id.eq(Some(transaction_id)),
-                    checkouts::updated_at.eq(OffsetDateTime::now_utc()),
-                ))
-                .execute(conn)
-                .await?;
+            let updated = diesel::update(
+                checkouts::table
+                    .filter(checkouts::id.eq(id.0))
+                    .filter(checkouts::status.eq("OPEN")),
+            )
+            .set((
+                checkouts::pg_gateway.eq(Some(gateway)),
+                checkouts::pg_transaction_id.eq(Some(transaction_id)),
+                checkouts::updated_at.eq(OffsetDateTime::now_utc()),
+            ))
+            .execute(conn)
+            .await?;
             if updated != 1 {
-                return Err(crate::trades::TxError(RepositoryError::Duplicate("checkout is not open".into())));
+                return Err(crate::trades::TxError(RepositoryError::Duplicate(
+                    "checkout is not open".into(),
+                )));
             }
             diesel::insert_into(crate::schema::pg_transactions::table)
                 .values((
@@ -687,7 +701,11 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
         Ok(())
     }
 
-    async fn expired_checkouts(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Checkout>, RepositoryError> {
+    async fn expired_checkouts(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Checkout>, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         checkouts::table
             .filter(checkouts::status.eq("OPEN"))

@@ -1,6 +1,8 @@
 //! Partners, members and products: who and what the trades are about.
 
-use diesel::{BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper,
+};
 use diesel_async::RunQueryDsl;
 use escrow_domain::contract::PaymentMethod;
 use escrow_domain::ids::{MemberId, PartnerId, ProductId};
@@ -375,7 +377,8 @@ impl SessionRow {
             partner_id: PartnerId(self.partner_id),
             partner_user_id: self.partner_user_id,
             return_url: self.return_url,
-            status: SignupStatus::from_code(&self.status).ok_or_else(|| corrupt("signup status"))?,
+            status: SignupStatus::from_code(&self.status)
+                .ok_or_else(|| corrupt("signup status"))?,
             refusal_reason: self.refusal_reason,
             member_id: self.member_id.map(MemberId),
             expires_at: self.expires_at,
@@ -386,15 +389,25 @@ impl SessionRow {
 
 #[async_trait]
 impl PartnerRepository for Directory {
-    async fn by_api_key(&self, api_key_id: &str) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError> {
+    async fn by_api_key(
+        &self,
+        api_key_id: &str,
+    ) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError> {
         self.partner_by_api_key(api_key_id).await
     }
 
-    async fn get(&self, id: PartnerId) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError> {
+    async fn get(
+        &self,
+        id: PartnerId,
+    ) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError> {
         self.partner(id).await
     }
 
-    async fn create(&self, partner: &Partner, secrets: &PartnerSecrets) -> Result<(), RepositoryError> {
+    async fn create(
+        &self,
+        partner: &Partner,
+        secrets: &PartnerSecrets,
+    ) -> Result<(), RepositoryError> {
         self.create_partner(partner, secrets).await
     }
 
@@ -411,7 +424,12 @@ impl PartnerRepository for Directory {
             .collect()
     }
 
-    async fn record_signature(&self, partner_id: PartnerId, signature: &str, seen_at: OffsetDateTime) -> Result<bool, RepositoryError> {
+    async fn record_signature(
+        &self,
+        partner_id: PartnerId,
+        signature: &str,
+        seen_at: OffsetDateTime,
+    ) -> Result<bool, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let inserted = diesel::insert_into(used_signatures::table)
             .values((
@@ -432,15 +450,27 @@ const OPEN_STATUSES: [i16; 7] = [13, 31, 32, 34, 51, 52, 53];
 
 #[async_trait]
 impl MemberRepository for Directory {
-    async fn get(&self, partner_id: PartnerId, id: MemberId) -> Result<Option<Member>, RepositoryError> {
+    async fn get(
+        &self,
+        partner_id: PartnerId,
+        id: MemberId,
+    ) -> Result<Option<Member>, RepositoryError> {
         Ok(self.member(partner_id, id).await?.map(|(m, _)| m))
     }
 
-    async fn latest_by_user(&self, partner_id: PartnerId, partner_user_id: &str) -> Result<Option<(Member, String)>, RepositoryError> {
+    async fn latest_by_user(
+        &self,
+        partner_id: PartnerId,
+        partner_user_id: &str,
+    ) -> Result<Option<(Member, String)>, RepositoryError> {
         self.member_by_user(partner_id, partner_user_id).await
     }
 
-    async fn withdrawals(&self, partner_id: PartnerId, partner_user_id: &str) -> Result<Vec<OffsetDateTime>, RepositoryError> {
+    async fn withdrawals(
+        &self,
+        partner_id: PartnerId,
+        partner_user_id: &str,
+    ) -> Result<Vec<OffsetDateTime>, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let rows: Vec<Option<OffsetDateTime>> = members::table
             .filter(members::partner_id.eq(partner_id.0))
@@ -525,7 +555,9 @@ impl MemberRepository for Directory {
             .execute(conn)
             .await?;
             if completed != 1 {
-                return Err(TxError(RepositoryError::Duplicate("signup session is not open".into())));
+                return Err(TxError(RepositoryError::Duplicate(
+                    "signup session is not open".into(),
+                )));
             }
             for t in terms {
                 diesel::insert_into(member_terms_agreements::table)
@@ -552,7 +584,10 @@ impl MemberRepository for Directory {
                 .filter(signup_sessions::id.eq(session_id))
                 .filter(signup_sessions::status.eq("OPEN")),
         )
-        .set((signup_sessions::status.eq("REFUSED"), signup_sessions::refusal_reason.eq(Some(reason))))
+        .set((
+            signup_sessions::status.eq("REFUSED"),
+            signup_sessions::refusal_reason.eq(Some(reason)),
+        ))
         .execute(&mut conn)
         .await
         .map_err(storage_error)?;
@@ -579,7 +614,12 @@ impl MemberRepository for Directory {
         Ok(key.map(|k| k.member_key))
     }
 
-    async fn withdraw(&self, partner_id: PartnerId, id: MemberId, at: OffsetDateTime) -> Result<bool, RepositoryError> {
+    async fn withdraw(
+        &self,
+        partner_id: PartnerId,
+        id: MemberId,
+        at: OffsetDateTime,
+    ) -> Result<bool, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         conn.transaction(async move |conn| -> Result<_, TxError> {
             // Lock the member first so a checkout cannot slip in between the check and the update.
@@ -593,9 +633,9 @@ impl MemberRepository for Directory {
             let open: i64 = trades::table
                 .filter(trades::buyer_id.eq(id.0).or(trades::seller_id.eq(id.0)))
                 .filter(
-                    trades::status_cd
-                        .eq_any(OPEN_STATUSES)
-                        .or(trades::status_cd.eq_any([33i16, 54]).and(trades::complete_cd.eq(80i16))),
+                    trades::status_cd.eq_any(OPEN_STATUSES).or(trades::status_cd
+                        .eq_any([33i16, 54])
+                        .and(trades::complete_cd.eq(80i16))),
                 )
                 .count()
                 .get_result(conn)
@@ -603,10 +643,17 @@ impl MemberRepository for Directory {
             if open > 0 {
                 return Ok(false);
             }
-            diesel::update(members::table.filter(members::id.eq(id.0)).filter(members::status.ne("WITHDRAWN")))
-                .set((members::status.eq("WITHDRAWN"), members::withdrawn_at.eq(Some(at))))
-                .execute(conn)
-                .await?;
+            diesel::update(
+                members::table
+                    .filter(members::id.eq(id.0))
+                    .filter(members::status.ne("WITHDRAWN")),
+            )
+            .set((
+                members::status.eq("WITHDRAWN"),
+                members::withdrawn_at.eq(Some(at)),
+            ))
+            .execute(conn)
+            .await?;
             Ok(true)
         })
         .await
@@ -616,11 +663,19 @@ impl MemberRepository for Directory {
 
 #[async_trait]
 impl ProductRepository for Directory {
-    async fn get(&self, partner_id: PartnerId, id: ProductId) -> Result<Option<Product>, RepositoryError> {
+    async fn get(
+        &self,
+        partner_id: PartnerId,
+        id: ProductId,
+    ) -> Result<Option<Product>, RepositoryError> {
         self.product(partner_id, id).await
     }
 
-    async fn by_partner_product_id(&self, partner_id: PartnerId, partner_product_id: &str) -> Result<Option<Product>, RepositoryError> {
+    async fn by_partner_product_id(
+        &self,
+        partner_id: PartnerId,
+        partner_product_id: &str,
+    ) -> Result<Option<Product>, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         products::table
             .filter(products::partner_id.eq(partner_id.0))

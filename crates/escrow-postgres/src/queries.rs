@@ -2,7 +2,9 @@
 //! a trade's history.
 
 use async_trait::async_trait;
-use diesel::{BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper,
+};
 use diesel_async::RunQueryDsl;
 use escrow_domain::ids::{MemberId, PartnerId, TradeId};
 use escrow_domain::ports::{RepositoryError, TradeCursor, TradeFilter, TradePage, TradeQueries};
@@ -37,16 +39,26 @@ fn from_micros(m: i64) -> Result<OffsetDateTime, RepositoryError> {
 }
 
 fn status(code: i16) -> Result<TradeStatus, RepositoryError> {
-    u8::try_from(code).ok().and_then(TradeStatus::from_code).ok_or_else(|| corrupt("status code"))
+    u8::try_from(code)
+        .ok()
+        .and_then(TradeStatus::from_code)
+        .ok_or_else(|| corrupt("status code"))
 }
 
 fn withdrawal(code: i16) -> Result<WithdrawalStatus, RepositoryError> {
-    u8::try_from(code).ok().and_then(WithdrawalStatus::from_code).ok_or_else(|| corrupt("withdrawal code"))
+    u8::try_from(code)
+        .ok()
+        .and_then(WithdrawalStatus::from_code)
+        .ok_or_else(|| corrupt("withdrawal code"))
 }
 
 #[async_trait]
 impl TradeQueries for PgTradeQueries {
-    async fn list(&self, partner_id: Option<PartnerId>, f: &TradeFilter) -> Result<TradePage, RepositoryError> {
+    async fn list(
+        &self,
+        partner_id: Option<PartnerId>,
+        f: &TradeFilter,
+    ) -> Result<TradePage, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let limit = f.limit.clamp(1, 100);
         let mut q = trades::table.select(TradeRow::as_select()).into_boxed();
@@ -67,7 +79,11 @@ impl TradeQueries for PgTradeQueries {
         }
         if let Some(c) = f.cursor {
             let at = from_micros(c.created_at_micros)?;
-            q = q.filter(trades::created_at.lt(at).or(trades::created_at.eq(at).and(trades::id.lt(c.id.0))));
+            q = q.filter(
+                trades::created_at
+                    .lt(at)
+                    .or(trades::created_at.eq(at).and(trades::id.lt(c.id.0))),
+            );
         }
         let rows: Vec<TradeRow> = q
             .order((trades::created_at.desc(), trades::id.desc()))
@@ -76,16 +92,33 @@ impl TradeQueries for PgTradeQueries {
             .await
             .map_err(storage_error)?;
         let more = rows.len() > limit as usize;
-        let trades: Vec<Trade> = rows.into_iter().take(limit as usize).map(Trade::try_from).collect::<Result<_, _>>()?;
+        let trades: Vec<Trade> = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(Trade::try_from)
+            .collect::<Result<_, _>>()?;
         let next_cursor = if more {
-            trades.last().map(|t| TradeCursor { created_at_micros: micros(t.created_at), id: t.id }.encode())
+            trades.last().map(|t| {
+                TradeCursor {
+                    created_at_micros: micros(t.created_at),
+                    id: t.id,
+                }
+                .encode()
+            })
         } else {
             None
         };
-        Ok(TradePage { trades, next_cursor })
+        Ok(TradePage {
+            trades,
+            next_cursor,
+        })
     }
 
-    async fn by_partner_trade_no(&self, partner_id: PartnerId, no: &str) -> Result<Option<Trade>, RepositoryError> {
+    async fn by_partner_trade_no(
+        &self,
+        partner_id: PartnerId,
+        no: &str,
+    ) -> Result<Option<Trade>, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         trades::table
             .filter(trades::partner_id.eq(partner_id.0))
@@ -100,7 +133,18 @@ impl TradeQueries for PgTradeQueries {
     }
 
     async fn events(&self, trade_id: TradeId) -> Result<Vec<TradeEvent>, RepositoryError> {
-        type Row = (i64, String, String, Option<String>, Option<i16>, i16, Option<i16>, i16, Option<String>, OffsetDateTime);
+        type Row = (
+            i64,
+            String,
+            String,
+            Option<String>,
+            Option<i16>,
+            i16,
+            Option<i16>,
+            i16,
+            Option<String>,
+            OffsetDateTime,
+        );
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let rows: Vec<Row> = trade_events::table
             .filter(trade_events::trade_id.eq(trade_id.0))
@@ -121,29 +165,35 @@ impl TradeQueries for PgTradeQueries {
             .await
             .map_err(storage_error)?;
         rows.into_iter()
-            .map(|(sequence, command, role, id, from_s, to_s, from_w, to_w, reason, at)| {
-                let uuid = || id.as_deref().and_then(|i| Uuid::parse_str(i).ok()).ok_or_else(|| corrupt("actor id"));
-                let actor = match role.as_str() {
-                    "BUYER" => Actor::Buyer(MemberId(uuid()?)),
-                    "SELLER" => Actor::Seller(MemberId(uuid()?)),
-                    "PARTNER" => Actor::Partner(PartnerId(uuid()?)),
-                    "OPERATOR" => Actor::Operator(id.clone().unwrap_or_default()),
-                    "BATCH" => Actor::Batch(id.clone().unwrap_or_default()),
-                    _ => Actor::PaymentGateway,
-                };
-                Ok(TradeEvent {
-                    trade_id,
-                    sequence,
-                    command,
-                    actor,
-                    from_status: from_s.map(status).transpose()?,
-                    to_status: status(to_s)?,
-                    from_withdrawal: from_w.map(withdrawal).transpose()?,
-                    to_withdrawal: withdrawal(to_w)?,
-                    reason,
-                    at,
-                })
-            })
+            .map(
+                |(sequence, command, role, id, from_s, to_s, from_w, to_w, reason, at)| {
+                    let uuid = || {
+                        id.as_deref()
+                            .and_then(|i| Uuid::parse_str(i).ok())
+                            .ok_or_else(|| corrupt("actor id"))
+                    };
+                    let actor = match role.as_str() {
+                        "BUYER" => Actor::Buyer(MemberId(uuid()?)),
+                        "SELLER" => Actor::Seller(MemberId(uuid()?)),
+                        "PARTNER" => Actor::Partner(PartnerId(uuid()?)),
+                        "OPERATOR" => Actor::Operator(id.clone().unwrap_or_default()),
+                        "BATCH" => Actor::Batch(id.clone().unwrap_or_default()),
+                        _ => Actor::PaymentGateway,
+                    };
+                    Ok(TradeEvent {
+                        trade_id,
+                        sequence,
+                        command,
+                        actor,
+                        from_status: from_s.map(status).transpose()?,
+                        to_status: status(to_s)?,
+                        from_withdrawal: from_w.map(withdrawal).transpose()?,
+                        to_withdrawal: withdrawal(to_w)?,
+                        reason,
+                        at,
+                    })
+                },
+            )
             .collect()
     }
 

@@ -328,7 +328,9 @@ pub(crate) async fn insert_partner_event(
     now: OffsetDateTime,
 ) -> Result<(), RepositoryError> {
     let event_id = Uuid::new_v4();
-    let occurred_at = now.format(&time::format_description::well_known::Rfc3339).map_err(corrupt)?;
+    let occurred_at = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(corrupt)?;
     let body = serde_json::json!({
         "eventId": event_id,
         "type": event.event_type,

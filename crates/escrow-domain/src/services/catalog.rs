@@ -83,7 +83,12 @@ impl ProductService {
         rules: Arc<dyn RulesRepository>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        ProductService { products, members, rules, clock }
+        ProductService {
+            products,
+            members,
+            rules,
+            clock,
+        }
     }
 
     fn check_fields(u: &ProductUpsert) -> Result<(), ProductError> {
@@ -101,10 +106,15 @@ impl ProductService {
         if u.shipping_fee.is_negative() {
             return invalid("shippingFee", "must not be negative");
         }
-        if u.description.as_ref().is_some_and(|d| d.chars().count() > 4_000) {
+        if u.description
+            .as_ref()
+            .is_some_and(|d| d.chars().count() > 4_000)
+        {
             return invalid("description", "at most 4000 characters");
         }
-        if u.image_url.as_ref().is_some_and(|i| i.len() > 2_000 || !(i.starts_with("https://") || i.starts_with("http://"))) {
+        if u.image_url.as_ref().is_some_and(|i| {
+            i.len() > 2_000 || !(i.starts_with("https://") || i.starts_with("http://"))
+        }) {
             return invalid("imageUrl", "an http(s) URL of at most 2000 characters");
         }
         if u.category_code.as_ref().is_some_and(|c| c.len() > 20) {
@@ -114,16 +124,26 @@ impl ProductService {
     }
 
     /// Creates or updates the seller's product (SPEC §6).
-    pub async fn upsert(&self, partner_id: PartnerId, seller_id: MemberId, u: ProductUpsert) -> Result<Product, ProductError> {
+    pub async fn upsert(
+        &self,
+        partner_id: PartnerId,
+        seller_id: MemberId,
+        u: ProductUpsert,
+    ) -> Result<Product, ProductError> {
         let seller = self.members.get(partner_id, seller_id).await?;
         if seller.is_none_or(|s| s.status != MemberStatus::Active) {
             return Err(ProductError::SellerNotActive);
         }
         Self::check_fields(&u)?;
         let contract = self.rules.contract_of(partner_id).await?;
-        contract.check_product_price(u.price).map_err(ProductError::Price)?;
+        contract
+            .check_product_price(u.price)
+            .map_err(ProductError::Price)?;
         if u.shipping_fee.currency() != contract.currency {
-            return Err(ProductError::Invalid { field: "shippingFee", problem: "currency differs from the contract" });
+            return Err(ProductError::Invalid {
+                field: "shippingFee",
+                problem: "currency differs from the contract",
+            });
         }
         let now = self.clock.now();
         let mut methods = u.payment_methods.clone();
@@ -131,7 +151,11 @@ impl ProductService {
         methods.dedup();
         match u.product_id {
             None => {
-                if let Some(existing) = self.products.by_partner_product_id(partner_id, &u.partner_product_id).await? {
+                if let Some(existing) = self
+                    .products
+                    .by_partner_product_id(partner_id, &u.partner_product_id)
+                    .await?
+                {
                     return Err(ProductError::AlreadyRegistered(existing.id));
                 }
                 let product = Product {
@@ -155,8 +179,13 @@ impl ProductService {
                     Ok(()) => Ok(product),
                     Err(RepositoryError::Duplicate(_)) => {
                         // Lost a race with the same partner product id.
-                        let existing = self.products.by_partner_product_id(partner_id, &u.partner_product_id).await?;
-                        Err(existing.map_or(ProductError::NotFound, |p| ProductError::AlreadyRegistered(p.id)))
+                        let existing = self
+                            .products
+                            .by_partner_product_id(partner_id, &u.partner_product_id)
+                            .await?;
+                        Err(existing.map_or(ProductError::NotFound, |p| {
+                            ProductError::AlreadyRegistered(p.id)
+                        }))
                     }
                     Err(e) => Err(e.into()),
                 }

@@ -11,8 +11,8 @@ use crate::ids::{MemberId, PartnerId};
 use crate::people::{Member, MemberStatus, Partner};
 use crate::ports::{Clock, MemberRepository, PartnerEvent, RepositoryError};
 use crate::signup::{
-    identity_refusal, rejoin_refusal, AgreedTerm, IdentityClaim, IdentityVerifier, SignupRefusal, SignupSession,
-    SignupStatus, REQUIRED_TERMS, SIGNUP_SESSION_TTL,
+    identity_refusal, rejoin_refusal, AgreedTerm, IdentityClaim, IdentityVerifier, SignupRefusal,
+    SignupSession, SignupStatus, REQUIRED_TERMS, SIGNUP_SESSION_TTL,
 };
 
 /// Why a membership use case failed.
@@ -60,12 +60,18 @@ pub fn member_key_hash(member_key: &str) -> String {
 
 /// A new member key: 256 random bits, hex.
 fn new_member_key() -> String {
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 /// `scheme://host[:port]` of an absolute http(s) URL.
 pub fn origin_of(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
     let host_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     if host_len == 0 || rest[..host_len].contains(['@', ' ']) {
         return None;
@@ -76,7 +82,12 @@ pub fn origin_of(url: &str) -> Option<&str> {
 /// Whether `url` is on one of the partner's allowed origins.
 pub fn return_url_allowed(partner: &Partner, url: &str) -> bool {
     url.len() <= 2_000
-        && origin_of(url).is_some_and(|o| partner.allowed_redirect_origins.iter().any(|a| a.trim_end_matches('/') == o))
+        && origin_of(url).is_some_and(|o| {
+            partner
+                .allowed_redirect_origins
+                .iter()
+                .any(|a| a.trim_end_matches('/') == o)
+        })
 }
 
 /// What completing a signup produced.
@@ -97,8 +108,16 @@ pub struct MemberService {
 
 impl MemberService {
     /// A service over these ports.
-    pub fn new(members: Arc<dyn MemberRepository>, verifier: Arc<dyn IdentityVerifier>, clock: Arc<dyn Clock>) -> Self {
-        MemberService { members, verifier, clock }
+    pub fn new(
+        members: Arc<dyn MemberRepository>,
+        verifier: Arc<dyn IdentityVerifier>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        MemberService {
+            members,
+            verifier,
+            clock,
+        }
     }
 
     fn live(member: &Member) -> bool {
@@ -116,12 +135,19 @@ impl MemberService {
             return Err(MemberError::ReturnUrlNotAllowed);
         }
         let now = self.clock.now();
-        if let Some((member, _)) = self.members.latest_by_user(partner.id, partner_user_id).await? {
+        if let Some((member, _)) = self
+            .members
+            .latest_by_user(partner.id, partner_user_id)
+            .await?
+        {
             if Self::live(&member) {
                 return Err(MemberError::AlreadyExists);
             }
         }
-        let withdrawals = self.members.withdrawals(partner.id, partner_user_id).await?;
+        let withdrawals = self
+            .members
+            .withdrawals(partner.id, partner_user_id)
+            .await?;
         if let Some(refusal) = rejoin_refusal(&withdrawals, now) {
             return Err(MemberError::NotAllowed(refusal));
         }
@@ -142,7 +168,11 @@ impl MemberService {
 
     /// The session `id`, as the hosted page sees it.
     pub async fn session(&self, id: uuid::Uuid) -> Result<SignupSession, MemberError> {
-        let mut session = self.members.signup_session(id).await?.ok_or(MemberError::NotFound)?;
+        let mut session = self
+            .members
+            .signup_session(id)
+            .await?
+            .ok_or(MemberError::NotFound)?;
         session.status = session.status_at(self.clock.now());
         Ok(session)
     }
@@ -193,7 +223,9 @@ impl MemberService {
             .await
             .map_err(|e| MemberError::IdentityNotVerified(e.0))?;
         if let Some(refusal) = identity_refusal(&identity, seoul_date(now)) {
-            self.members.refuse_signup(session_id, refusal.code()).await?;
+            self.members
+                .refuse_signup(session_id, refusal.code())
+                .await?;
             return Err(MemberError::NotAllowed(refusal));
         }
         let member_key = new_member_key();
@@ -210,7 +242,11 @@ impl MemberService {
         };
         let terms: Vec<AgreedTerm> = REQUIRED_TERMS
             .iter()
-            .map(|(code, version, _)| AgreedTerm { code: (*code).into(), version: (*version).into(), agreed_at: now })
+            .map(|(code, version, _)| AgreedTerm {
+                code: (*code).into(),
+                version: (*version).into(),
+                agreed_at: now,
+            })
             .collect();
         let event = PartnerEvent {
             event_type: "member.signed_up",
@@ -230,17 +266,33 @@ impl MemberService {
             Err(RepositoryError::Duplicate(_)) => return Err(MemberError::AlreadyExists),
             Err(e) => return Err(e.into()),
         }
-        let session = SignupSession { status: SignupStatus::Completed, member_id: Some(member.id), ..session };
+        let session = SignupSession {
+            status: SignupStatus::Completed,
+            member_id: Some(member.id),
+            ..session
+        };
         Ok(SignupResult { member, session })
     }
 
     /// `NONE` (`None`), or the status of the user's newest membership.
-    pub async fn status(&self, partner_id: PartnerId, partner_user_id: &str) -> Result<Option<MemberStatus>, MemberError> {
-        Ok(self.members.latest_by_user(partner_id, partner_user_id).await?.map(|(m, _)| m.status))
+    pub async fn status(
+        &self,
+        partner_id: PartnerId,
+        partner_user_id: &str,
+    ) -> Result<Option<MemberStatus>, MemberError> {
+        Ok(self
+            .members
+            .latest_by_user(partner_id, partner_user_id)
+            .await?
+            .map(|(m, _)| m.status))
     }
 
     /// Withdraws the user's live membership, refused while it has an open trade.
-    pub async fn withdraw(&self, partner_id: PartnerId, partner_user_id: &str) -> Result<Member, MemberError> {
+    pub async fn withdraw(
+        &self,
+        partner_id: PartnerId,
+        partner_user_id: &str,
+    ) -> Result<Member, MemberError> {
         let (member, _) = self
             .members
             .latest_by_user(partner_id, partner_user_id)
@@ -251,7 +303,11 @@ impl MemberService {
         if !self.members.withdraw(partner_id, member.id, now).await? {
             return Err(MemberError::HasOpenTrades);
         }
-        Ok(Member { status: MemberStatus::Withdrawn, withdrawn_at: Some(now), ..member })
+        Ok(Member {
+            status: MemberStatus::Withdrawn,
+            withdrawn_at: Some(now),
+            ..member
+        })
     }
 
     /// The active member whose key is `member_key` (for a member token); the comparison is of hashes.
@@ -269,7 +325,11 @@ impl MemberService {
         let given = member_key_hash(member_key);
         // Both are hex SHA-256: equal length; compare without early exit.
         let same = given.len() == stored_hash.len()
-            && given.bytes().zip(stored_hash.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+            && given
+                .bytes()
+                .zip(stored_hash.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
         if !same {
             return Err(MemberError::KeyInvalid);
         }
@@ -281,7 +341,10 @@ impl MemberService {
 
     /// The member `id` of `partner_id`.
     pub async fn get(&self, partner_id: PartnerId, id: MemberId) -> Result<Member, MemberError> {
-        self.members.get(partner_id, id).await?.ok_or(MemberError::NotFound)
+        self.members
+            .get(partner_id, id)
+            .await?
+            .ok_or(MemberError::NotFound)
     }
 
     /// The current time, as the service sees it.
@@ -313,8 +376,14 @@ mod tests {
 
     fn service(repo: MockMemberRepository) -> MemberService {
         let mut clock = MockClock::new();
-        clock.expect_now().return_const(datetime!(2025-03-06 10:00 +9));
-        MemberService::new(Arc::new(repo), Arc::new(SandboxIdentityVerifier), Arc::new(clock))
+        clock
+            .expect_now()
+            .return_const(datetime!(2025-03-06 10:00 +9));
+        MemberService::new(
+            Arc::new(repo),
+            Arc::new(SandboxIdentityVerifier),
+            Arc::new(clock),
+        )
     }
 
     #[test]
@@ -322,7 +391,10 @@ mod tests {
         let p = partner();
         assert!(return_url_allowed(&p, "https://market.example/done?x=1"));
         assert!(return_url_allowed(&p, "https://market.example"));
-        assert!(!return_url_allowed(&p, "https://market.example.evil.com/done"));
+        assert!(!return_url_allowed(
+            &p,
+            "https://market.example.evil.com/done"
+        ));
         assert!(!return_url_allowed(&p, "http://market.example/done"));
         assert!(!return_url_allowed(&p, "https://user@market.example/"));
         assert!(!return_url_allowed(&p, "javascript:alert(1)"));
@@ -332,10 +404,17 @@ mod tests {
     async fn a_recent_withdrawal_blocks_signup() {
         let mut repo = MockMemberRepository::new();
         repo.expect_latest_by_user().returning(|_, _| Ok(None));
-        repo.expect_withdrawals().returning(|_, _| Ok(vec![datetime!(2025-03-06 09:00 +9)]));
+        repo.expect_withdrawals()
+            .returning(|_, _| Ok(vec![datetime!(2025-03-06 09:00 +9)]));
         repo.expect_open_signup().never();
-        let err = service(repo).open_signup(&partner(), "u1", "https://market.example/r").await.unwrap_err();
-        assert_eq!(err, MemberError::NotAllowed(SignupRefusal::RejoinWithinADay));
+        let err = service(repo)
+            .open_signup(&partner(), "u1", "https://market.example/r")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            MemberError::NotAllowed(SignupRefusal::RejoinWithinADay)
+        );
     }
 
     #[tokio::test]
@@ -367,6 +446,9 @@ mod tests {
             .complete_signup(uuid::Uuid::new_v4(), &["SERVICE".into()], &claim)
             .await
             .unwrap_err();
-        assert_eq!(err, MemberError::TermsMissing(vec!["PRIVACY".into(), "EFINANCE".into()]));
+        assert_eq!(
+            err,
+            MemberError::TermsMissing(vec!["PRIVACY".into(), "EFINANCE".into()])
+        );
     }
 }

@@ -7,6 +7,8 @@ mod payments;
 mod trades;
 
 pub use catalog::{ProductError, ProductService, ProductUpsert};
-pub use members::{member_key_hash, origin_of, return_url_allowed, MemberError, MemberService, SignupResult};
+pub use members::{
+    member_key_hash, origin_of, return_url_allowed, MemberError, MemberService, SignupResult,
+};
 pub use payments::{CheckoutError, CheckoutPorts, CheckoutRequest, CheckoutService, PaymentResult};
 pub use trades::{DueRun, TradeService, TradeServiceError};

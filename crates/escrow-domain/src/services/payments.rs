@@ -5,17 +5,20 @@
 use std::sync::Arc;
 
 use crate::checkout::{
-    Checkout, CheckoutRepository, CheckoutStatus, IdempotencyKey, OpenCheckoutError, OpenedCheckout, ShippingAddress,
+    Checkout, CheckoutRepository, CheckoutStatus, IdempotencyKey, OpenCheckoutError,
+    OpenedCheckout, ShippingAddress,
 };
 use crate::contract::{PaymentMethod, TradeType};
 use crate::ids::{CheckoutId, MemberId, PartnerId, ProductId, TradeId};
 use crate::limits::LimitExceeded;
 use crate::payment::{
-    verify_transaction, MethodUnavailable, PaymentGateway, PaymentOutcome, PaymentRequest, PaymentRouting, PgError,
-    PgFailure,
+    verify_transaction, MethodUnavailable, PaymentGateway, PaymentOutcome, PaymentRequest,
+    PaymentRouting, PgError, PgFailure,
 };
 use crate::people::MemberStatus;
-use crate::ports::{Clock, MemberRepository, PaymentRecords, ProductRepository, RepositoryError, RulesRepository};
+use crate::ports::{
+    Clock, MemberRepository, PaymentRecords, ProductRepository, RepositoryError, RulesRepository,
+};
 use crate::product::ProductStatus;
 use crate::quote::{QuoteError, QuoteRequest};
 use crate::services::trades::{TradeService, TradeServiceError};
@@ -191,7 +194,10 @@ impl CheckoutService {
         if !product.payment_methods.contains(&request.method) {
             return Err(CheckoutError::MethodNotAllowed(request.method));
         }
-        let gateway = self.routing.gateway_for(request.method).map_err(CheckoutError::MethodUnavailable)?;
+        let gateway = self
+            .routing
+            .gateway_for(request.method)
+            .map_err(CheckoutError::MethodUnavailable)?;
         let contract = self.rules.contract_of(partner.id).await?;
         let quote = contract
             .quote(
@@ -221,7 +227,8 @@ impl CheckoutService {
             failure_code: None,
             pg_gateway: Some(gateway.to_owned()),
             pg_transaction_id: None,
-            expires_at: now + time::Duration::minutes(i64::from(contract.timers.checkout_expiry_minutes)),
+            expires_at: now
+                + time::Duration::minutes(i64::from(contract.timers.checkout_expiry_minutes)),
             created_at: now,
             trade_id: None,
         };
@@ -232,18 +239,30 @@ impl CheckoutService {
                 OpenCheckoutError::SellerLimitExceeded(l) => CheckoutError::SellerLimit(l),
                 OpenCheckoutError::ProductUnavailable => CheckoutError::ProductNotAvailable,
                 OpenCheckoutError::IdempotencyKeyReused => CheckoutError::IdempotencyKeyReused,
-                OpenCheckoutError::Storage(RepositoryError::Duplicate(_)) => CheckoutError::ProductNotAvailable,
+                OpenCheckoutError::Storage(RepositoryError::Duplicate(_)) => {
+                    CheckoutError::ProductNotAvailable
+                }
                 OpenCheckoutError::Storage(s) => CheckoutError::Storage(s),
             })
     }
 
     /// The checkout `id` (hosted pages).
     pub async fn checkout(&self, id: CheckoutId) -> Result<Checkout, CheckoutError> {
-        self.records.checkout(id).await?.ok_or(CheckoutError::CheckoutNotFound)
+        self.records
+            .checkout(id)
+            .await?
+            .ok_or(CheckoutError::CheckoutNotFound)
     }
 
     async fn fail(&self, checkout: &Checkout, failure: PgFailure) -> Result<(), CheckoutError> {
-        self.checkouts.fail(checkout.partner_id, checkout.id, failure.code(), self.clock.now()).await?;
+        self.checkouts
+            .fail(
+                checkout.partner_id,
+                checkout.id,
+                failure.code(),
+                self.clock.now(),
+            )
+            .await?;
         Ok(())
     }
 
@@ -262,9 +281,11 @@ impl CheckoutService {
             return Err(CheckoutError::Payment(PgFailure::Expired));
         }
         let name = checkout.pg_gateway.clone().unwrap_or_default();
-        let gateway = self
-            .gateway(&name)
-            .ok_or(CheckoutError::MethodUnavailable(MethodUnavailable(checkout.method)))?;
+        let gateway =
+            self.gateway(&name)
+                .ok_or(CheckoutError::MethodUnavailable(MethodUnavailable(
+                    checkout.method,
+                )))?;
         let request = PaymentRequest {
             checkout_id: checkout.id,
             amount: checkout.quote.payment_amount,
@@ -273,7 +294,9 @@ impl CheckoutService {
         };
         match gateway.create_payment(&request).await {
             Ok(start) => {
-                self.records.attach_transaction(checkout.id, &name, &start.transaction_id).await?;
+                self.records
+                    .attach_transaction(checkout.id, &name, &start.transaction_id)
+                    .await?;
                 Ok(start.start_page_url)
             }
             Err(PgError::Failed { failure, detail }) => {
@@ -281,16 +304,24 @@ impl CheckoutService {
                 self.fail(&checkout, failure).await?;
                 Err(CheckoutError::Payment(failure))
             }
-            Err(PgError::RefundUnsupported) => Err(CheckoutError::Payment(PgFailure::RejectedRequest)),
+            Err(PgError::RefundUnsupported) => {
+                Err(CheckoutError::Payment(PgFailure::RejectedRequest))
+            }
         }
     }
 
     /// What a checkout's state says about its payment (for a return or callback after the fact).
     fn settled(checkout: Checkout) -> Option<PaymentResult> {
         match checkout.status {
-            CheckoutStatus::Paid => checkout.trade_id.map(|trade_id| PaymentResult::Paid { trade_id, checkout: Box::new(checkout) }),
+            CheckoutStatus::Paid => checkout.trade_id.map(|trade_id| PaymentResult::Paid {
+                trade_id,
+                checkout: Box::new(checkout),
+            }),
             CheckoutStatus::Failed => Some(PaymentResult::Failed {
-                code: checkout.failure_code.clone().unwrap_or_else(|| PgFailure::Declined.code().to_owned()),
+                code: checkout
+                    .failure_code
+                    .clone()
+                    .unwrap_or_else(|| PgFailure::Declined.code().to_owned()),
                 checkout: Box::new(checkout),
             }),
             CheckoutStatus::Expired => Some(PaymentResult::Failed {
@@ -314,10 +345,19 @@ impl CheckoutService {
             return Ok(done);
         }
         let name = checkout.pg_gateway.clone().unwrap_or_default();
-        let gateway = self
-            .gateway(&name)
-            .ok_or(CheckoutError::MethodUnavailable(MethodUnavailable(checkout.method)))?;
-        let outcome = match verify_transaction(gateway.as_ref(), transaction_id, checkout.id, checkout.quote.payment_amount).await {
+        let gateway =
+            self.gateway(&name)
+                .ok_or(CheckoutError::MethodUnavailable(MethodUnavailable(
+                    checkout.method,
+                )))?;
+        let outcome = match verify_transaction(
+            gateway.as_ref(),
+            transaction_id,
+            checkout.id,
+            checkout.quote.payment_amount,
+        )
+        .await
+        {
             Ok(o) => o,
             Err(e) => {
                 tracing::warn!(checkout_id = %checkout.id, transaction_id, error = %e, "payment could not be verified yet");
@@ -326,7 +366,9 @@ impl CheckoutService {
         };
         match outcome {
             PaymentOutcome::Approved { .. } => {
-                self.records.record_verification(checkout.id, transaction_id, "APPROVED", None).await?;
+                self.records
+                    .record_verification(checkout.id, transaction_id, "APPROVED", None)
+                    .await?;
                 let product = self
                     .products
                     .get(checkout.partner_id, checkout.product_id)
@@ -348,18 +390,33 @@ impl CheckoutService {
                         .then(|| format!("{name} {transaction_id}")),
                 };
                 match self.trades.open(open).await {
-                    Ok(t) => Ok(PaymentResult::Paid { trade_id: t.trade.id, checkout: Box::new(checkout) }),
+                    Ok(t) => Ok(PaymentResult::Paid {
+                        trade_id: t.trade.id,
+                        checkout: Box::new(checkout),
+                    }),
                     // The other path (return or callback) opened it first.
-                    Err(TradeServiceError::Storage(RepositoryError::Duplicate(_))) | Err(TradeServiceError::Conflict) => {
+                    Err(TradeServiceError::Storage(RepositoryError::Duplicate(_)))
+                    | Err(TradeServiceError::Conflict) => {
                         let now = self.checkout(checkout.id).await?;
-                        Self::settled(now).ok_or(CheckoutError::GatewayUnavailable("settling concurrently".into()))
+                        Self::settled(now).ok_or(CheckoutError::GatewayUnavailable(
+                            "settling concurrently".into(),
+                        ))
                     }
                     Err(TradeServiceError::Storage(e)) => Err(e.into()),
-                    Err(e) => Err(CheckoutError::Storage(RepositoryError::Unavailable(e.to_string()))),
+                    Err(e) => Err(CheckoutError::Storage(RepositoryError::Unavailable(
+                        e.to_string(),
+                    ))),
                 }
             }
             PaymentOutcome::Failed(failure) => {
-                self.records.record_verification(checkout.id, transaction_id, "FAILED", Some(failure.code().to_owned())).await?;
+                self.records
+                    .record_verification(
+                        checkout.id,
+                        transaction_id,
+                        "FAILED",
+                        Some(failure.code().to_owned()),
+                    )
+                    .await?;
                 self.fail(&checkout, failure).await?;
                 let now = self.checkout(checkout.id).await?;
                 Self::settled(now).ok_or(CheckoutError::Payment(failure))
@@ -372,7 +429,14 @@ impl CheckoutService {
                     %reason,
                     "PG report does not match the checkout: possible forgery (위변조)"
                 );
-                self.records.record_verification(checkout.id, transaction_id, "FORGED", Some(failure.code().to_owned())).await?;
+                self.records
+                    .record_verification(
+                        checkout.id,
+                        transaction_id,
+                        "FORGED",
+                        Some(failure.code().to_owned()),
+                    )
+                    .await?;
                 self.fail(&checkout, failure).await?;
                 let now = self.checkout(checkout.id).await?;
                 Self::settled(now).ok_or(CheckoutError::Payment(failure))
@@ -385,7 +449,16 @@ impl CheckoutService {
         let now = self.clock.now();
         let mut expired = 0;
         for checkout in self.records.expired_checkouts(now, limit).await? {
-            if self.checkouts.fail(checkout.partner_id, checkout.id, PgFailure::Expired.code(), now).await? {
+            if self
+                .checkouts
+                .fail(
+                    checkout.partner_id,
+                    checkout.id,
+                    PgFailure::Expired.code(),
+                    now,
+                )
+                .await?
+            {
                 expired += 1;
             }
         }
@@ -393,7 +466,14 @@ impl CheckoutService {
     }
 
     /// The partner `partner_id`'s checkout `id`.
-    pub async fn partner_checkout(&self, partner_id: PartnerId, id: CheckoutId) -> Result<Checkout, CheckoutError> {
-        self.checkouts.get(partner_id, id).await?.ok_or(CheckoutError::CheckoutNotFound)
+    pub async fn partner_checkout(
+        &self,
+        partner_id: PartnerId,
+        id: CheckoutId,
+    ) -> Result<Checkout, CheckoutError> {
+        self.checkouts
+            .get(partner_id, id)
+            .await?
+            .ok_or(CheckoutError::CheckoutNotFound)
     }
 }

@@ -67,6 +67,18 @@ impl TradeService {
         }
     }
 
+    /// The trade `trade_id` of `partner_id`.
+    pub async fn get(
+        &self,
+        partner_id: PartnerId,
+        trade_id: TradeId,
+    ) -> Result<Trade, TradeServiceError> {
+        self.trades
+            .get(partner_id, trade_id)
+            .await?
+            .ok_or(TradeServiceError::NotFound)
+    }
+
     /// Opens the trade of an approved payment and stores it.
     pub async fn open(&self, open: OpenTrade) -> Result<Transition, TradeServiceError> {
         let contract = self.rules.contract_of(open.partner_id).await?;

@@ -507,7 +507,10 @@ impl Trade {
         };
         Ok(Transition {
             notifications: vec![trade.notification(template, None)],
-            callbacks: vec![CallbackType::PaymentSucceeded, CallbackType::TradeStatusChanged],
+            callbacks: vec![
+                CallbackType::PaymentSucceeded,
+                CallbackType::TradeStatusChanged,
+            ],
             money: Vec::new(),
             product: None,
             timers: trade.pending_timers(rules),

@@ -582,7 +582,13 @@ fn opening_sends_the_deposit_account_or_the_shipment_request() {
         va.notifications[0].variables["depositDeadline"],
         "2025-03-07 10:00"
     );
-    assert_eq!(va.callbacks, [CallbackType::PaymentSucceeded, CallbackType::TradeStatusChanged]);
+    assert_eq!(
+        va.callbacks,
+        [
+            CallbackType::PaymentSucceeded,
+            CallbackType::TradeStatusChanged
+        ]
+    );
     let kinds: Vec<_> = va.timers.iter().map(|t| (t.kind, t.due)).collect();
     assert_eq!(
         kinds,

@@ -1,0 +1,174 @@
+//! Partner-signed endpoints: signup sessions, member status and withdrawal, member tokens, delivery
+//! reports.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use escrow_domain::trade::{Actor, TradeCommand};
+
+use crate::auth::{parse_json, verify_partner};
+use crate::dto::{
+    rfc3339, text, DeliveredRequest, MemberStatusView, SignupRequest, SignupResponse,
+    SignupSessionView, TokenRequest, TokenResponse, TradeView,
+};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+fn uuid_path(field: &str, raw: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found(field))
+}
+
+/// Opens a hosted signup session.
+#[utoipa::path(post, path = "/api/v1/members/signup", tag = "members",
+    request_body = SignupRequest,
+    params(("X-Api-Key" = String, Header), ("X-Timestamp" = String, Header), ("X-Signature" = String, Header)),
+    responses((status = 201, body = SignupResponse), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn open_signup(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let partner = verify_partner(&state, &req, &body).await?;
+    let r: SignupRequest = parse_json(&body)?;
+    let user = text("partnerUserId", &r.partner_user_id, 100)?;
+    let session = state
+        .members
+        .open_signup(&partner, &user, r.return_url.trim())
+        .await?;
+    let id = session.id.to_string();
+    Ok(HttpResponse::Created().json(SignupResponse {
+        signup_url: state.signup_url(&id),
+        signup_session_id: id,
+        expires_at: rfc3339(session.expires_at),
+    }))
+}
+
+/// A signup session's state and, once completed, the member (its key only the first time).
+#[utoipa::path(get, path = "/api/v1/members/signup/{id}", tag = "members",
+    params(("id" = String, Path), ("X-Api-Key" = String, Header), ("X-Timestamp" = String, Header), ("X-Signature" = String, Header)),
+    responses((status = 200, body = SignupSessionView), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn signup_session(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let partner = verify_partner(&state, &req, &body).await?;
+    let id = uuid_path("signup session", &path)?;
+    let (session, member_key) = state.members.session_result(partner.id, id).await?;
+    Ok(HttpResponse::Ok().json(SignupSessionView {
+        signup_session_id: session.id.to_string(),
+        status: session.status.code().to_owned(),
+        partner_user_id: session.partner_user_id,
+        member_id: session.member_id.map(|m| m.to_string()),
+        member_key,
+        refusal_reason: session.refusal_reason,
+        expires_at: rfc3339(session.expires_at),
+    }))
+}
+
+/// `NONE`, `ACTIVE`, `DORMANT` or `WITHDRAWN`.
+#[utoipa::path(get, path = "/api/v1/members/{partnerUserId}/status", tag = "members",
+    params(("partnerUserId" = String, Path), ("X-Api-Key" = String, Header), ("X-Timestamp" = String, Header), ("X-Signature" = String, Header)),
+    responses((status = 200, body = MemberStatusView), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn member_status(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let partner = verify_partner(&state, &req, &body).await?;
+    let user = text("partnerUserId", &path, 100)?;
+    let status = state.members.status(partner.id, &user).await?;
+    Ok(HttpResponse::Ok().json(MemberStatusView {
+        partner_user_id: user,
+        status: status.map_or("NONE", |s| s.code()).to_owned(),
+    }))
+}
+
+/// Withdraws a member (refused while it has an open trade).
+#[utoipa::path(post, path = "/api/v1/members/{partnerUserId}/withdrawal", tag = "members",
+    params(("partnerUserId" = String, Path), ("X-Api-Key" = String, Header), ("X-Timestamp" = String, Header), ("X-Signature" = String, Header)),
+    responses((status = 200, body = MemberStatusView), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let partner = verify_partner(&state, &req, &body).await?;
+    let user = text("partnerUserId", &path, 100)?;
+    let member = state.members.withdraw(partner.id, &user).await?;
+    Ok(HttpResponse::Ok().json(MemberStatusView {
+        partner_user_id: user,
+        status: member.status.code().to_owned(),
+    }))
+}
+
+/// Issues a member token (2 hours) for an active member with its member key.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
+    request_body = TokenRequest,
+    params(("X-Api-Key" = String, Header), ("X-Timestamp" = String, Header), ("X-Signature" = String, Header)),
+    responses((status = 200, body = TokenResponse), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let partner = verify_partner(&state, &req, &body).await?;
+    let r: TokenRequest = parse_json(&body)?;
+    let user = text("partnerUserId", &r.partner_user_id, 100)?;
+    let key = text("memberKey", &r.member_key, 200)?;
+    let member = state.members.authenticate(partner.id, &user, &key).await?;
+    let (access_token, expires_at) =
+        state
+            .tokens
+            .issue(partner.id, member.id, state.clock.now())?;
+    Ok(HttpResponse::Ok().json(TokenResponse {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_at: rfc3339(expires_at),
+        member_id: member.id.to_string(),
+    }))
+}
+
+/// Parses an optional RFC 3339 time, defaulting to now.
+pub fn delivered_at(
+    state: &AppState,
+    r: &DeliveredRequest,
+) -> Result<time::OffsetDateTime, ApiError> {
+    match &r.delivered_at {
+        None => Ok(state.clock.now()),
+        Some(t) => time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .map_err(|_| ApiError::invalid("deliveredAt", "an RFC 3339 time")),
+    }
+}
+
+/// The partner reports delivery (it is liable for the report).
+#[utoipa::path(post, path = "/api/v1/trades/{id}/delivered", tag = "trades",
+    request_body = DeliveredRequest,
+    params(("id" = String, Path), ("X-Api-Key" = String, Header), ("X-Timestamp" = String, Header), ("X-Signature" = String, Header)),
+    responses((status = 200, body = TradeView), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn delivered(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let partner = verify_partner(&state, &req, &body).await?;
+    let id = uuid_path("trade", &path)?;
+    let r: DeliveredRequest = if body.is_empty() {
+        DeliveredRequest::default()
+    } else {
+        parse_json(&body)?
+    };
+    let at = delivered_at(&state, &r)?;
+    let t = state
+        .trades
+        .run(
+            partner.id,
+            escrow_domain::ids::TradeId(id),
+            &Actor::Partner(partner.id),
+            TradeCommand::ReportDelivery { delivered_at: at },
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(TradeView::from(&t.trade)))
+}

@@ -1,0 +1,64 @@
+//! What every handler reaches: the use cases, the ports they need directly, and the HTTP settings.
+
+use std::sync::Arc;
+
+use escrow_domain::ports::{
+    AdminRepository, Clock, PartnerRepository, ProductRepository, RulesRepository, TradeQueries,
+};
+use escrow_domain::services::{CheckoutService, MemberService, ProductService, TradeService};
+
+use crate::auth::{LinkSigner, TokenIssuer};
+use crate::metrics::Metrics;
+
+/// Shared state of the HTTP adapter (one per process; cheap to clone).
+#[derive(Clone)]
+pub struct AppState {
+    /// Partners and signatures.
+    pub partners: Arc<dyn PartnerRepository>,
+    /// Membership use cases.
+    pub members: Arc<MemberService>,
+    /// Product use cases.
+    pub products: Arc<ProductService>,
+    /// Products (reads).
+    pub product_repo: Arc<dyn ProductRepository>,
+    /// Checkout and payment use cases.
+    pub checkouts: Arc<CheckoutService>,
+    /// Trade use cases.
+    pub trades: Arc<TradeService>,
+    /// Trade reads.
+    pub queries: Arc<dyn TradeQueries>,
+    /// Contracts and calendar.
+    pub rules: Arc<dyn RulesRepository>,
+    /// Operator data.
+    pub admin: Arc<dyn AdminRepository>,
+    /// Member tokens.
+    pub tokens: TokenIssuer,
+    /// Hosted-page links.
+    pub links: LinkSigner,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Where browsers and PGs reach this service (`https://escrow.example`), no trailing slash.
+    pub public_base_url: String,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    /// The signed hosted signup page of a session.
+    pub fn signup_url(&self, session_id: &str) -> String {
+        format!(
+            "{}/signup/{session_id}?sig={}",
+            self.public_base_url,
+            self.links.sign("signup", session_id)
+        )
+    }
+
+    /// The signed hosted checkout page of a checkout.
+    pub fn checkout_url(&self, checkout_id: &str) -> String {
+        format!(
+            "{}/checkout/{checkout_id}?sig={}",
+            self.public_base_url,
+            self.links.sign("checkout", checkout_id)
+        )
+    }
+}
