@@ -1,10 +1,339 @@
-//! The escrow service binary. For now it only reports what it would run; the HTTP server, the
-//! database and the jobs are wired here as their adapters land.
+//! `escrow-server`: runs the service (default), or an operator command.
 
-fn main() {
-    let contract = escrow_domain::contract::Contract::standard_2022();
-    println!(
-        "escrow-server: domain core ready (default contract {}); HTTP adapter not wired yet",
-        contract.code
-    );
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use escrow_domain::people::{Partner, PartnerSecrets, PartnerStatus, Secret};
+use escrow_domain::ports::{AdminRepository, PartnerRepository};
+use escrow_http::TokenKey;
+use escrow_server::config::Settings;
+use escrow_server::{sandbox, start, system_clock, ServerParts};
+use escrow_unifipay::simulator::{Simulator, SimulatorConfig};
+use escrow_unifipay::UnifiPayConfig;
+
+/// The escrow (안전거래) service.
+#[derive(Parser)]
+#[command(name = "escrow-server", version, about)]
+struct Cli {
+    /// A TOML configuration file (default: ./escrow.toml when it exists). `ESCROW__…` variables override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the HTTP server and the jobs (the default).
+    Serve,
+    /// Applies pending database migrations and exits.
+    Migrate,
+    /// Partner administration.
+    Partner {
+        #[command(subcommand)]
+        command: PartnerCommand,
+    },
+    /// Admin keys.
+    AdminKey {
+        #[command(subcommand)]
+        command: AdminKeyCommand,
+    },
+    /// Batch jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PartnerCommand {
+    /// Creates a partner and prints its credentials (shown once).
+    Create {
+        /// Short code (`demo-market`).
+        #[arg(long)]
+        code: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Allowed return origin (repeat for several).
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+        /// Callback URL.
+        #[arg(long)]
+        webhook_url: Option<String>,
+    },
+    /// Lists partners.
+    List,
+}
+
+#[derive(Subcommand)]
+enum AdminKeyCommand {
+    /// Creates an admin key and prints it (shown once).
+    Create {
+        /// Who it is for.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Runs every job once and exits.
+    Run,
+}
+
+fn fail(message: impl std::fmt::Display) -> ! {
+    eprintln!("escrow-server: {message}");
+    std::process::exit(2);
+}
+
+struct Env {
+    settings: Settings,
+    db: escrow_postgres::Database,
+    secrets: Option<sandbox::SandboxSecrets>,
+    cluster: Option<escrow_postgres::cluster::LocalCluster>,
+}
+
+async fn environment(config: Option<&std::path::Path>) -> Env {
+    let settings = Settings::load(config).unwrap_or_else(|e| fail(e));
+    let (url, secrets, cluster) = match &settings.database.url {
+        Some(url) => (url.clone(), None, None),
+        None => {
+            let secrets = sandbox::secrets(&settings.data_dir)
+                .unwrap_or_else(|e| fail(format!("sandbox data folder: {e}")));
+            let (cluster, url) = sandbox::database_url(&settings.data_dir, secrets.pg_port)
+                .await
+                .unwrap_or_else(|e| fail(format!("could not start the sandbox PostgreSQL: {e}")));
+            (url, Some(secrets), Some(cluster))
+        }
+    };
+    let db = escrow_postgres::connect(&url, settings.database.pool_size)
+        .await
+        .unwrap_or_else(|e| fail(format!("database: {e}")));
+    Env {
+        settings,
+        db,
+        secrets,
+        cluster,
+    }
+}
+
+async fn serve(env: Env) -> std::io::Result<()> {
+    let Env {
+        settings,
+        db,
+        secrets,
+        cluster,
+    } = env;
+    let public = settings.public_base_url();
+    if let Some(s) = &secrets {
+        sandbox::seed(&db, s, &public)
+            .await
+            .unwrap_or_else(|e| fail(format!("sandbox seed: {e}")));
+    }
+    let u = &settings.unifipay;
+    let (pg_url, simulator) = if u.mode == "simulator" {
+        let sim = Simulator::start(
+            SimulatorConfig {
+                app_id: u.app_id.clone(),
+                api_key: u.api_key.clone(),
+                app_secret: u.app_secret.clone(),
+                store_id: u.store_id.clone(),
+                currency: u.currency.clone(),
+            },
+            TcpListener::bind("127.0.0.1:0")?,
+        )?;
+        (sim.base_url.clone(), Some(sim))
+    } else {
+        (u.base_url.clone().unwrap_or_default(), None)
+    };
+    let mut unifipay =
+        UnifiPayConfig::new(&pg_url, &u.app_id, &u.api_key, &u.app_secret, &u.store_id);
+    unifipay.currency = u
+        .currency
+        .parse()
+        .unwrap_or_else(|_| fail("unifipay.currency"));
+    unifipay.request_timeout_ms = u.request_timeout_ms;
+    let token_keys: Vec<TokenKey> = if settings.security.token_keys.is_empty() {
+        match &secrets {
+            Some(s) => vec![TokenKey {
+                kid: "sandbox".into(),
+                secret: s.token_secret.clone().into_bytes(),
+            }],
+            None => fail("security.token_keys is required when database.url is set"),
+        }
+    } else {
+        settings
+            .security
+            .token_keys
+            .iter()
+            .map(|k| TokenKey {
+                kid: k.kid.clone(),
+                secret: k.secret.clone().into_bytes(),
+            })
+            .collect()
+    };
+    let link_key = match (&settings.security.link_key, &secrets) {
+        (Some(k), _) => k.clone().into_bytes(),
+        (None, Some(s)) => s.link_key.clone().into_bytes(),
+        (None, None) => fail("security.link_key is required when database.url is set"),
+    };
+    let listener = TcpListener::bind(&settings.http.listen)
+        .unwrap_or_else(|e| fail(format!("cannot listen on {}: {e}", settings.http.listen)));
+    let running = start(
+        &db,
+        ServerParts {
+            listener,
+            public_base_url: public.clone(),
+            unifipay,
+            token_keys,
+            link_key,
+            clock: system_clock(),
+            workers: settings
+                .http
+                .workers
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+            job_interval: settings
+                .jobs
+                .enabled
+                .then(|| Duration::from_secs(settings.jobs.interval_seconds)),
+        },
+    )?;
+    tracing::info!(url = %running.base_url, "escrow-server listening");
+    if let Some(s) = &secrets {
+        println!(
+            "{}",
+            sandbox::banner(
+                s,
+                &public,
+                simulator.as_ref().map_or("-", |s| s.base_url.as_str())
+            )
+        );
+    }
+    let result = running
+        .server
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+    if let Some(sim) = simulator {
+        sim.stop().await;
+    }
+    if let Some(c) = cluster {
+        let _ = c.stop();
+    }
+    result
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ESCROW_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .json()
+        .with_current_span(true)
+        .init();
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(environment(cli.config.as_deref()).await).await,
+        Command::Migrate => {
+            let env = environment(cli.config.as_deref()).await;
+            println!("database migrated");
+            if let Some(c) = env.cluster {
+                let _ = c.stop();
+            }
+            Ok(())
+        }
+        Command::Partner { command } => {
+            let env = environment(cli.config.as_deref()).await;
+            let directory = escrow_postgres::Directory::new(env.db.pool.clone());
+            match command {
+                PartnerCommand::Create {
+                    code,
+                    name,
+                    origins,
+                    webhook_url,
+                } => {
+                    let partner = Partner {
+                        id: escrow_domain::ids::PartnerId::random(),
+                        code,
+                        name,
+                        api_key_id: format!("pk_{}", uuid::Uuid::new_v4().simple()),
+                        webhook_url,
+                        allowed_redirect_origins: origins,
+                        status: PartnerStatus::Active,
+                        created_at: time::OffsetDateTime::now_utc(),
+                    };
+                    let api_secret = format!(
+                        "sk_{}{}",
+                        uuid::Uuid::new_v4().simple(),
+                        uuid::Uuid::new_v4().simple()
+                    );
+                    let webhook_secret = format!(
+                        "whsec_{}{}",
+                        uuid::Uuid::new_v4().simple(),
+                        uuid::Uuid::new_v4().simple()
+                    );
+                    let secrets = PartnerSecrets {
+                        api_secret: Secret::new(api_secret.clone()),
+                        webhook_secret: Some(Secret::new(webhook_secret.clone())),
+                        webhook_secret_previous: None,
+                    };
+                    PartnerRepository::create(&directory, &partner, &secrets)
+                        .await
+                        .unwrap_or_else(|e| fail(e));
+                    println!(
+                        "{}",
+                        serde_json::json!({ "partnerId": partner.id, "code": partner.code, "apiKey": partner.api_key_id, "apiSecret": api_secret, "webhookSecret": webhook_secret })
+                    );
+                }
+                PartnerCommand::List => {
+                    for p in PartnerRepository::list(&directory)
+                        .await
+                        .unwrap_or_else(|e| fail(e))
+                    {
+                        println!(
+                            "{}\t{}\t{}\t{}",
+                            p.id,
+                            p.code,
+                            p.api_key_id,
+                            p.status.code()
+                        );
+                    }
+                }
+            }
+            if let Some(c) = env.cluster {
+                let _ = c.stop();
+            }
+            Ok(())
+        }
+        Command::AdminKey {
+            command: AdminKeyCommand::Create { name },
+        } => {
+            let env = environment(cli.config.as_deref()).await;
+            let key = format!(
+                "adm_{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            );
+            escrow_postgres::PgAdmin::new(env.db.pool.clone())
+                .create_admin_key(&name, &escrow_http::admin_key_hash(&key))
+                .await
+                .unwrap_or_else(|e| fail(e));
+            println!("{key}");
+            if let Some(c) = env.cluster {
+                let _ = c.stop();
+            }
+            Ok(())
+        }
+        Command::Jobs {
+            command: JobsCommand::Run,
+        } => {
+            let env = environment(cli.config.as_deref()).await;
+            let _ = env;
+            fail("jobs run: use the server's scheduler for now")
+        }
+    }
 }

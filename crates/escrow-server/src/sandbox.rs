@@ -1,0 +1,154 @@
+//! The sandbox a newcomer gets from `cargo run -p escrow-server` with no configuration: a private
+//! PostgreSQL kept under the data folder (it survives restarts), the Unifi Pay simulator in-process,
+//! and a demo partner and admin key whose credentials are kept in `<data_dir>/sandbox.json` and printed.
+
+use std::path::Path;
+
+use escrow_domain::ids::PartnerId;
+use escrow_domain::people::{Partner, PartnerSecrets, PartnerStatus, Secret};
+use escrow_domain::ports::{AdminRepository, PartnerRepository};
+use escrow_postgres::cluster::LocalCluster;
+use escrow_postgres::{Database, Directory, PgAdmin};
+use serde::{Deserialize, Serialize};
+
+/// What the sandbox generated once and keeps.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxSecrets {
+    /// Port of the private cluster.
+    pub pg_port: u16,
+    /// Member-token key.
+    pub token_secret: String,
+    /// Hosted-link key.
+    pub link_key: String,
+    /// The admin key.
+    pub admin_key: String,
+    /// The demo partner's id.
+    pub partner_id: String,
+    /// Its API key.
+    pub partner_api_key: String,
+    /// Its API secret.
+    pub partner_api_secret: String,
+    /// Its webhook secret.
+    pub partner_webhook_secret: String,
+}
+
+impl std::fmt::Debug for SandboxSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SandboxSecrets")
+            .field("pg_port", &self.pg_port)
+            .finish_non_exhaustive()
+    }
+}
+
+fn random(prefix: &str) -> String {
+    format!(
+        "{prefix}{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// Loads the sandbox secrets, or makes and saves new ones.
+pub fn secrets(data_dir: &Path) -> std::io::Result<SandboxSecrets> {
+    let file = data_dir.join("sandbox.json");
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        if let Ok(s) = serde_json::from_str(&text) {
+            return Ok(s);
+        }
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let s = SandboxSecrets {
+        pg_port: escrow_postgres::cluster::free_port().map_err(std::io::Error::other)?,
+        token_secret: random("tok_"),
+        link_key: random("link_"),
+        admin_key: random("adm_"),
+        partner_id: uuid::Uuid::new_v4().to_string(),
+        partner_api_key: format!("pk_demo_{}", uuid::Uuid::new_v4().simple()),
+        partner_api_secret: random("sk_"),
+        partner_webhook_secret: random("whsec_"),
+    };
+    std::fs::write(
+        &file,
+        serde_json::to_vec_pretty(&s).map_err(std::io::Error::other)?,
+    )?;
+    Ok(s)
+}
+
+/// Starts (creating if needed) the private cluster and returns the URL of its `escrow` database.
+pub async fn database_url(data_dir: &Path, port: u16) -> Result<(LocalCluster, String), String> {
+    let dir = std::fs::canonicalize(data_dir)
+        .map_err(|e| e.to_string())?
+        .join("postgres");
+    let cluster = LocalCluster::new(&dir, port).map_err(|e| e.to_string())?;
+    cluster.init().map_err(|e| e.to_string())?;
+    if !cluster.is_running() {
+        cluster.start(false).map_err(|e| e.to_string())?;
+    }
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+    let mut admin = diesel_async::AsyncPgConnection::establish(&cluster.url("postgres"))
+        .await
+        .map_err(|e| e.to_string())?;
+    // CREATE DATABASE has no IF NOT EXISTS: a duplicate is fine.
+    let _ = diesel::sql_query("CREATE DATABASE escrow")
+        .execute(&mut admin)
+        .await;
+    let url = cluster.url("escrow");
+    Ok((cluster, url))
+}
+
+/// Makes sure the demo partner and the admin key exist.
+pub async fn seed(db: &Database, s: &SandboxSecrets, public_base_url: &str) -> Result<(), String> {
+    let directory = Directory::new(db.pool.clone());
+    let id: PartnerId = s
+        .partner_id
+        .parse()
+        .map_err(|_| "sandbox.json: bad partner id".to_owned())?;
+    if directory
+        .partner(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_none()
+    {
+        let partner = Partner {
+            id,
+            code: "demo-market".into(),
+            name: "데모 마켓".into(),
+            api_key_id: s.partner_api_key.clone(),
+            webhook_url: None,
+            allowed_redirect_origins: vec![
+                public_base_url.to_owned(),
+                "http://localhost:3000".into(),
+            ],
+            status: PartnerStatus::Active,
+            created_at: time::OffsetDateTime::now_utc(),
+        };
+        let secrets = PartnerSecrets {
+            api_secret: Secret::new(s.partner_api_secret.clone()),
+            webhook_secret: Some(Secret::new(s.partner_webhook_secret.clone())),
+            webhook_secret_previous: None,
+        };
+        PartnerRepository::create(&directory, &partner, &secrets)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    PgAdmin::new(db.pool.clone())
+        .create_admin_key("sandbox", &escrow_http::admin_key_hash(&s.admin_key))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// What the sandbox prints on start: the credentials and a signed call to copy.
+pub fn banner(s: &SandboxSecrets, base: &str, simulator: &str) -> String {
+    format!(
+        "\n  escrow sandbox is running at {base}\n\
+         \n  demo partner   X-Api-Key: {key}\n                 secret:    {secret}\n\
+         \n  admin key      X-Admin-Key: {admin}\n  Unifi Pay simulator: {simulator}\n  API docs: {base}/docs\n\
+         \n  A signed call (member status of user u1):\n\
+         \n  TS=$(date +%s%3N); P=/api/v1/members/u1/status; SIG=$(printf '%s' \"GET${{P}}{key}${{TS}}\" | openssl dgst -sha256 -hmac '{secret}' -binary | base64); curl -s -H \"X-Api-Key: {key}\" -H \"X-Timestamp: $TS\" -H \"X-Signature: $SIG\" {base}$P\n",
+        key = s.partner_api_key,
+        secret = s.partner_api_secret,
+        admin = s.admin_key,
+    )
+}

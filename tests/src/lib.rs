@@ -1,0 +1,477 @@
+//! A test world: the real server on a random port over a fresh database, the Unifi Pay simulator, a
+//! partner with known credentials, and helpers that act as the partner, the browser and the members.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use escrow_domain::ids::PartnerId;
+use escrow_domain::people::{Partner, PartnerSecrets, PartnerStatus, Secret};
+use escrow_domain::ports::{AdminRepository, Clock, PartnerRepository};
+use escrow_http::TokenKey;
+use escrow_postgres::testing::{test_database, TestDatabase};
+use escrow_postgres::{Directory, PgAdmin};
+use escrow_server::{start, RunningServer, ServerParts};
+use escrow_signature::{request_signature, RequestParts};
+use escrow_unifipay::simulator::{Behavior, Simulator, SimulatorConfig, SimulatorHandle};
+use escrow_unifipay::UnifiPayConfig;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use time::{Duration, OffsetDateTime};
+
+pub const ORIGIN: &str = "https://market.example";
+pub const ADMIN_KEY: &str = "adm_test_key_0123456789abcdef";
+
+/// A clock the test moves.
+#[derive(Clone, Default)]
+pub struct TestClock {
+    offset: Arc<Mutex<Duration>>,
+}
+
+impl TestClock {
+    pub fn advance(&self, by: Duration) {
+        *self.offset.lock().unwrap() += by;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + *self.offset.lock().unwrap()
+    }
+}
+
+/// A partner's credentials.
+#[derive(Clone)]
+pub struct PartnerKeys {
+    pub id: PartnerId,
+    pub api_key: String,
+    pub secret: String,
+}
+
+pub struct App {
+    pub base: String,
+    pub db: TestDatabase,
+    pub sim: SimulatorHandle,
+    pub server: RunningServer,
+    pub clock: TestClock,
+    pub partner: PartnerKeys,
+    pub http: reqwest::Client,
+}
+
+/// A member with a token.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub user: String,
+    pub id: String,
+    pub token: String,
+}
+
+pub async fn create_partner(db: &TestDatabase, code: &str) -> PartnerKeys {
+    let directory = Directory::new(db.db.pool.clone());
+    let keys = PartnerKeys {
+        id: PartnerId::random(),
+        api_key: format!("pk_{code}_{}", uuid::Uuid::new_v4().simple()),
+        secret: format!("sk_{code}_0123456789abcdef0123456789"),
+    };
+    let partner = Partner {
+        id: keys.id,
+        code: code.into(),
+        name: code.into(),
+        api_key_id: keys.api_key.clone(),
+        webhook_url: None,
+        allowed_redirect_origins: vec![ORIGIN.into()],
+        status: PartnerStatus::Active,
+        created_at: OffsetDateTime::now_utc(),
+    };
+    let secrets = PartnerSecrets {
+        api_secret: Secret::new(keys.secret.clone()),
+        webhook_secret: Some(Secret::new("whsec_x")),
+        webhook_secret_previous: None,
+    };
+    PartnerRepository::create(&directory, &partner, &secrets)
+        .await
+        .unwrap();
+    keys
+}
+
+impl App {
+    pub async fn spawn() -> App {
+        let db = test_database().await;
+        let sim = Simulator::start(
+            SimulatorConfig {
+                app_id: "app".into(),
+                api_key: "sim-key".into(),
+                app_secret: "sim-secret".into(),
+                store_id: "store".into(),
+                currency: "KRW".into(),
+            },
+            TcpListener::bind("127.0.0.1:0").unwrap(),
+        )
+        .unwrap();
+        let partner = create_partner(&db, "market-a").await;
+        PgAdmin::new(db.db.pool.clone())
+            .create_admin_key("tester", &escrow_http::admin_key_hash(ADMIN_KEY))
+            .await
+            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut unifipay =
+            UnifiPayConfig::new(&sim.base_url, "app", "sim-key", "sim-secret", "store");
+        unifipay.currency = escrow_domain::money::Currency::Krw;
+        unifipay.request_timeout_ms = 1_000;
+        let clock = TestClock::default();
+        let server = start(
+            &db.db,
+            ServerParts {
+                listener,
+                public_base_url: base.clone(),
+                unifipay,
+                token_keys: vec![TokenKey {
+                    kid: "t1".into(),
+                    secret: b"token-secret-0123456789abcdef0123".to_vec(),
+                }],
+                link_key: b"link-key-0123456789abcdef0123456789".to_vec(),
+                clock: Arc::new(clock.clone()),
+                workers: 2,
+                job_interval: None,
+            },
+        )
+        .unwrap();
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(StdDuration::from_secs(20))
+            .build()
+            .unwrap();
+        App {
+            base,
+            db,
+            sim,
+            server,
+            clock,
+            partner,
+            http,
+        }
+    }
+
+    /// A partner-signed request.
+    pub fn signed_as(
+        &self,
+        keys: &PartnerKeys,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> reqwest::RequestBuilder {
+        let body = body
+            .map(|b| serde_json::to_vec(b).unwrap())
+            .unwrap_or_default();
+        self.signed_raw(keys, method, path, body, self.clock.now())
+    }
+
+    pub fn signed(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> reqwest::RequestBuilder {
+        self.signed_as(&self.partner.clone(), method, path, body)
+    }
+
+    pub fn signed_raw(
+        &self,
+        keys: &PartnerKeys,
+        method: Method,
+        path: &str,
+        body: Vec<u8>,
+        at: OffsetDateTime,
+    ) -> reqwest::RequestBuilder {
+        let ts = (at.unix_timestamp_nanos() / 1_000_000).to_string();
+        let sig = request_signature(
+            keys.secret.as_bytes(),
+            &RequestParts {
+                method: method.as_str(),
+                uri: path,
+                api_key: &keys.api_key,
+                timestamp: &ts,
+                body: &body,
+            },
+        );
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .header("X-Api-Key", &keys.api_key)
+            .header("X-Timestamp", ts)
+            .header("X-Signature", sig)
+            .header("Content-Type", "application/json")
+            .body(body)
+    }
+
+    pub fn member_call(
+        &self,
+        member: &Member,
+        method: Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&member.token)
+    }
+
+    pub fn admin(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .header("X-Admin-Key", ADMIN_KEY)
+    }
+
+    /// Signs up `user` through the hosted page (as the browser) and gets a token (as the partner).
+    pub async fn member_of(&self, keys: &PartnerKeys, user: &str) -> Member {
+        let r = self
+            .signed_as(
+                keys,
+                Method::POST,
+                "/api/v1/members/signup",
+                Some(
+                    &json!({ "partnerUserId": user, "returnUrl": format!("{ORIGIN}/signup-done") }),
+                ),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let session: Value = r.json().await.unwrap();
+        let url = session["signupUrl"].as_str().unwrap().to_owned();
+        let id = session["signupSessionId"].as_str().unwrap().to_owned();
+        let page = self.http.get(&url).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("안전거래 회원가입") && html.contains("term_SERVICE"),
+            "{html}"
+        );
+        let sig = url.split("sig=").nth(1).unwrap().to_owned();
+        let form = [
+            ("sig", sig.as_str()),
+            ("term_SERVICE", "2024-01"),
+            ("term_PRIVACY", "2024-01"),
+            ("term_EFINANCE", "2024-01"),
+            ("name", "홍길동"),
+            ("birthDate", "1990-05-05"),
+            ("phone", "010-1234-5678"),
+            ("nationality", "KR"),
+        ];
+        let done = self
+            .http
+            .post(format!("{}/signup/{id}", self.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            done.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            done.text().await.unwrap()
+        );
+        let location = done.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            location.starts_with(&format!(
+                "{ORIGIN}/signup-done?signupSessionId={id}&result=success"
+            )),
+            "{location}"
+        );
+        let result: Value = self
+            .signed_as(
+                keys,
+                Method::GET,
+                &format!("/api/v1/members/signup/{id}"),
+                None,
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(result["status"], "COMPLETED");
+        let member_key = result["memberKey"]
+            .as_str()
+            .expect("member key on first read")
+            .to_owned();
+        let token: Value = self
+            .signed_as(
+                keys,
+                Method::POST,
+                "/api/v1/auth/token",
+                Some(&json!({ "partnerUserId": user, "memberKey": member_key })),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Member {
+            user: user.into(),
+            id: result["memberId"].as_str().unwrap().into(),
+            token: token["accessToken"].as_str().unwrap().into(),
+        }
+    }
+
+    pub async fn member(&self, user: &str) -> Member {
+        self.member_of(&self.partner.clone(), user).await
+    }
+
+    /// The seller registers a product; returns its id.
+    pub async fn product(&self, seller: &Member, price: i64, methods: &[&str]) -> String {
+        let r = self
+            .member_call(seller, Method::PUT, "/api/v1/products")
+            .json(&json!({
+                "partnerProductId": format!("p-{}", uuid::Uuid::new_v4().simple()),
+                "name": "중고 자전거",
+                "price": price,
+                "shippingFee": 3000,
+                "paymentMethods": methods,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        r.json::<Value>().await.unwrap()["productId"]
+            .as_str()
+            .unwrap()
+            .into()
+    }
+
+    /// The buyer creates a checkout; returns its body.
+    pub async fn checkout(&self, buyer: &Member, product: &str, method: &str) -> Value {
+        let r = self
+            .member_call(buyer, Method::POST, "/api/v1/checkouts")
+            .header("Idempotency-Key", uuid::Uuid::new_v4().to_string())
+            .json(&json!({
+                "productId": product,
+                "paymentMethod": method,
+                "tradeType": "GENERAL",
+                "shippingAddress": { "recipient": "홍길동", "phone": "01012345678", "postcode": "04524", "address": "서울시 중구 세종대로 110", "addressDetail": "1층" },
+                "returnUrl": format!("{ORIGIN}/paid"),
+                "partnerTradeNo": format!("T-{}", uuid::Uuid::new_v4().simple()),
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+        r.json().await.unwrap()
+    }
+
+    /// As the buyer's browser: opens the checkout page, pays, presses `button` on the PG's page and
+    /// follows the return. Returns the final redirect to the partner.
+    pub async fn pay(&self, checkout: &Value, button: &str) -> String {
+        let url = checkout["checkoutUrl"].as_str().unwrap();
+        let page = self.http.get(url).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("결제하기") && html.contains("안전거래수수료"),
+            "{html}"
+        );
+        let id = checkout["checkoutId"].as_str().unwrap();
+        let sig = url.split("sig=").nth(1).unwrap();
+        let r = self
+            .http
+            .post(format!("{}/checkout/{id}/pay", self.base))
+            .form(&[("sig", sig)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let to = r.headers()["location"].to_str().unwrap().to_owned();
+        if to.starts_with(ORIGIN) {
+            return to; // the PG could not even start
+        }
+        let r = self
+            .http
+            .post(format!("{to}/{button}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let back = r.headers()["location"].to_str().unwrap().to_owned();
+        assert!(
+            back.starts_with(&format!(
+                "{}/checkout/{id}/return?transactionId=",
+                self.base
+            )),
+            "{back}"
+        );
+        let r = self.http.get(&back).send().await.unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::SEE_OTHER,
+            "{}",
+            r.text().await.unwrap()
+        );
+        r.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    /// A trade at 31 between two new members; returns (buyer, seller, trade id).
+    pub async fn paid_trade(&self, tag: &str) -> (Member, Member, String) {
+        let buyer = self.member(&format!("buyer-{tag}")).await;
+        let seller = self.member(&format!("seller-{tag}")).await;
+        let product = self
+            .product(&seller, 50_000, &["CARD", "BANK_TRANSFER"])
+            .await;
+        let checkout = self.checkout(&buyer, &product, "CARD").await;
+        let back = self.pay(&checkout, "approve").await;
+        assert!(back.contains("result=success"), "{back}");
+        let trade_id = back
+            .split("tradeId=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .to_owned();
+        (buyer, seller, trade_id)
+    }
+
+    pub fn set_pg(&self, behavior: Behavior) {
+        self.sim.set_behavior(behavior);
+    }
+
+    /// Callback payloads queued for the partner, of `event_type`.
+    pub async fn queued_callbacks(&self, event_type: &str) -> Vec<Value> {
+        use diesel::{ExpressionMethods, QueryDsl};
+        use diesel_async::RunQueryDsl;
+        use escrow_postgres::schema::outbox;
+        let mut conn = self.db.db.pool.get().await.unwrap();
+        let rows: Vec<Value> = outbox::table
+            .filter(outbox::kind.eq("CALLBACK"))
+            .order(outbox::id.asc())
+            .select(outbox::payload)
+            .load(&mut conn)
+            .await
+            .unwrap();
+        rows.into_iter()
+            .filter(|p| p["type"] == event_type)
+            .collect()
+    }
+}
+
+/// Asserts SPEC §11's error body and returns it.
+pub async fn error_body(r: reqwest::Response, status: u16) -> Value {
+    assert_eq!(r.status().as_u16(), status, "status");
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(ct.starts_with("application/json"), "content-type {ct}");
+    let body: Value = r.json().await.unwrap();
+    for field in ["code", "message", "details", "requestId"] {
+        assert!(body.get(field).is_some(), "{field} missing in {body}");
+    }
+    body
+}

@@ -1,0 +1,328 @@
+//! Whole journeys over HTTP: signup → token → product → checkout → PG → trade, and every ending.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use escrow_e2e::{App, ORIGIN};
+use escrow_unifipay::simulator::{Behavior, EndpointMode};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+async fn trade(app: &App, who: &escrow_e2e::Member, id: &str) -> Value {
+    let r = app
+        .member_call(who, Method::GET, &format!("/api/v1/trades/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.json().await.unwrap()
+}
+
+async fn command(
+    app: &App,
+    who: &escrow_e2e::Member,
+    id: &str,
+    action: &str,
+    body: Value,
+) -> Value {
+    let r = app
+        .member_call(who, Method::POST, &format!("/api/v1/trades/{id}/{action}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{action}: {body}");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signup_to_completed_trade_with_its_payout_date() {
+    let app = App::spawn().await;
+    let (buyer, seller, id) = app.paid_trade("happy").await;
+    let t = trade(&app, &buyer, &id).await;
+    assert_eq!(t["status"]["code"], 31);
+    assert_eq!(t["withdrawal"]["code"], 80);
+    assert_eq!(t["amounts"]["paymentAmount"], 53_000);
+    assert_eq!(t["amounts"]["escrowFee"], 1_961 + 1_000);
+    // The partner got member.signed_up (with the member key) and payment.succeeded, queued.
+    assert_eq!(app.queued_callbacks("member.signed_up").await.len(), 2);
+    let succeeded = app.queued_callbacks("payment.succeeded").await;
+    assert_eq!(succeeded.len(), 1);
+    assert_eq!(succeeded[0]["data"]["id"], id.as_str());
+
+    let t = command(
+        &app,
+        &seller,
+        &id,
+        "shipment",
+        json!({ "carrier": "005", "invoiceNumber": "612345678901" }),
+    )
+    .await;
+    assert_eq!(t["status"]["code"], 32);
+    assert_eq!(t["shipment"]["carrierName"], "CJ 대한통운");
+    let r = app
+        .signed(
+            Method::POST,
+            &format!("/api/v1/trades/{id}/delivered"),
+            Some(&json!({})),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let t: Value = r.json().await.unwrap();
+    assert!(t["deliveredAt"].is_string() && t["autoApprovalAt"].is_string());
+    let t = command(&app, &buyer, &id, "approve", json!({})).await;
+    assert_eq!(t["status"]["code"], 33);
+    assert_eq!(t["withdrawal"]["code"], 80);
+    assert!(t["payoutDate"].as_str().unwrap().len() == 10, "{t}");
+    assert_eq!(t["amounts"]["sellerPayout"], 53_000 - 2_961);
+
+    let events: Value = app
+        .member_call(&seller, Method::GET, &format!("/api/v1/trades/{id}/events"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let commands: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        commands,
+        [
+            "OPEN",
+            "REGISTER_SHIPMENT",
+            "REPORT_DELIVERY",
+            "APPROVE_PURCHASE"
+        ]
+    );
+    let list: Value = app
+        .member_call(&buyer, Method::GET, "/api/v1/trades?role=buyer")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let no = list["items"][0]["partnerTradeNo"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let by_no: Value = app
+        .member_call(
+            &seller,
+            Method::GET,
+            &format!("/api/v1/trades/by-partner-no/{no}"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_no["tradeId"], id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buyer_cancel_agreed_by_the_seller_refunds_82() {
+    let app = App::spawn().await;
+    let (buyer, seller, id) = app.paid_trade("cancel").await;
+    let t = command(&app, &buyer, &id, "cancel", json!({ "reason": "단순변심" })).await;
+    assert_eq!(t["status"]["code"], 34);
+    let t = command(&app, &seller, &id, "cancel-agree", json!({})).await;
+    assert_eq!(
+        (t["status"]["code"].clone(), t["withdrawal"]["code"].clone()),
+        (json!(35), json!(82))
+    );
+    // Unifi Pay has no refund call: the refund waits in the operators' queue.
+    let queue: Value = app
+        .admin(Method::GET, "/admin/v1/refunds")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["tradeId"] == id.as_str() && r["amount"] == 53_000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seller_sale_cancel_is_36_and_operator_cancel_is_37() {
+    let app = App::spawn().await;
+    let (_, seller, id) = app.paid_trade("sale").await;
+    let t = command(
+        &app,
+        &seller,
+        &id,
+        "sale-cancel",
+        json!({ "reasonCode": 32 }),
+    )
+    .await;
+    assert_eq!(
+        (t["status"]["code"].clone(), t["withdrawal"]["code"].clone()),
+        (json!(36), json!(81))
+    );
+
+    let (_, seller, id) = app.paid_trade("oper").await;
+    command(
+        &app,
+        &seller,
+        &id,
+        "shipment",
+        json!({ "carrier": "004", "invoiceNumber": "1234" }),
+    )
+    .await;
+    let r = app
+        .admin(Method::POST, &format!("/admin/v1/trades/{id}/cancel"))
+        .json(&json!({ "reason": "사기 의심" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let t: Value = r.json().await.unwrap();
+    assert_eq!(
+        (t["status"]["code"].clone(), t["withdrawal"]["code"].clone()),
+        (json!(37), json!(85))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_goes_51_52_53_54_with_a_refund_date() {
+    let app = App::spawn().await;
+    let (buyer, seller, id) = app.paid_trade("return").await;
+    command(
+        &app,
+        &seller,
+        &id,
+        "shipment",
+        json!({ "carrier": "005", "invoiceNumber": "612345678901" }),
+    )
+    .await;
+    let t = command(
+        &app,
+        &buyer,
+        &id,
+        "return-request",
+        json!({ "reason": "상품 불량", "returnShippingPayer": "SELLER" }),
+    )
+    .await;
+    assert_eq!(t["status"]["code"], 51);
+    let t = command(
+        &app,
+        &seller,
+        &id,
+        "return-agree",
+        json!({ "returnAddress": "서울시 중구 세종대로 110" }),
+    )
+    .await;
+    assert_eq!(t["status"]["code"], 52);
+    let t = command(
+        &app,
+        &buyer,
+        &id,
+        "return-shipment",
+        json!({ "carrier": "010", "invoiceNumber": "55554444" }),
+    )
+    .await;
+    assert_eq!(t["status"]["code"], 53);
+    let t = command(&app, &seller, &id, "return-complete", json!({})).await;
+    assert_eq!(t["status"]["code"], 54);
+    assert_eq!(t["withdrawal"]["code"], 80);
+    assert!(t["refundDate"].is_string());
+}
+
+async fn failed_payment(app: &App, tag: &str, button: &str) -> (String, String) {
+    let buyer = app.member(&format!("buyer-{tag}")).await;
+    let seller = app.member(&format!("seller-{tag}")).await;
+    let product = app.product(&seller, 20_000, &["CARD"]).await;
+    let checkout = app.checkout(&buyer, &product, "CARD").await;
+    let id = checkout["checkoutId"].as_str().unwrap().to_owned();
+    let back = app.pay(&checkout, button).await;
+    assert!(
+        back.starts_with(&format!("{ORIGIN}/paid?checkoutId={id}&result=fail&code=")),
+        "{back}"
+    );
+    let code = back.split("code=").nth(1).unwrap().to_owned();
+    // The product is on sale again: a new checkout on it works.
+    app.checkout(&buyer, &product, "CARD").await;
+    (id, code)
+}
+
+async fn partner_was_told(app: &App, checkout: &str, code: &str) {
+    let failed = app.queued_callbacks("payment.failed").await;
+    assert!(
+        failed
+            .iter()
+            .any(|c| c["data"]["checkoutId"] == checkout && c["data"]["code"] == code),
+        "payment.failed {code} for {checkout}: {failed:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declined_payment_is_pg_declined() {
+    let app = App::spawn().await;
+    let (checkout, code) = failed_payment(&app, "decline", "decline").await;
+    assert_eq!(code, "PG_DECLINED");
+    partner_was_told(&app, &checkout, "PG_DECLINED").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_amount_is_pg_amount_mismatch() {
+    let app = App::spawn().await;
+    app.set_pg(Behavior {
+        wrong_amount: true,
+        ..Behavior::default()
+    });
+    let (checkout, code) = failed_payment(&app, "forged", "approve").await;
+    assert_eq!(code, "PG_AMOUNT_MISMATCH");
+    partner_was_told(&app, &checkout, "PG_AMOUNT_MISMATCH").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pg_timeout_is_pg_unavailable() {
+    let app = App::spawn().await;
+    app.set_pg(Behavior {
+        create: EndpointMode::Hang,
+        hang_ms: Some(3_000),
+        ..Behavior::default()
+    });
+    let (checkout, code) = failed_payment(&app, "timeout", "approve").await;
+    assert_eq!(code, "PG_UNAVAILABLE");
+    partner_was_told(&app, &checkout, "PG_UNAVAILABLE").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pg_callback_and_the_browser_return_settle_once() {
+    let app = App::spawn().await;
+    app.set_pg(Behavior {
+        callback: escrow_unifipay::simulator::CallbackMode::Twice,
+        ..Behavior::default()
+    });
+    let (buyer, _, id) = app.paid_trade("twice").await;
+    let list: Value = app
+        .member_call(&buyer, Method::GET, "/api/v1/trades?role=buyer")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["tradeId"], id.as_str());
+    assert_eq!(app.queued_callbacks("payment.succeeded").await.len(), 1);
+    assert!(
+        app.sim.callbacks().iter().all(|c| c.answered == 200),
+        "{:?}",
+        app.sim.callbacks()
+    );
+}
