@@ -37,7 +37,7 @@ impl TestClock {
 
 impl Clock for TestClock {
     fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc() + *self.offset.lock().unwrap()
+        escrow_domain::ports::to_micros(OffsetDateTime::now_utc() + *self.offset.lock().unwrap())
     }
 }
 

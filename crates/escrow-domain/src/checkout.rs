@@ -176,6 +176,13 @@ pub trait CheckoutRepository: Send + Sync {
         id: CheckoutId,
     ) -> Result<Option<Checkout>, RepositoryError>;
 
+    /// The request hash and checkout stored under an idempotency key of `partner_id`, if any.
+    async fn by_idempotency_key(
+        &self,
+        partner_id: PartnerId,
+        key: &str,
+    ) -> Result<Option<(String, Checkout)>, RepositoryError>;
+
     /// Marks an open checkout failed (or expired, for `PG_EXPIRED`) and releases its product and limits;
     /// returns false when it was not open any more.
     async fn fail(

@@ -496,6 +496,29 @@ impl CheckoutRepository for PgCheckoutRepository {
             .filter(|c| c.partner_id == partner_id))
     }
 
+    async fn by_idempotency_key(
+        &self,
+        partner_id: PartnerId,
+        key: &str,
+    ) -> Result<Option<(String, Checkout)>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let row: Option<(String, Option<Uuid>)> = idempotency_keys::table
+            .filter(idempotency_keys::partner_id.eq(partner_id.0))
+            .filter(idempotency_keys::idempotency_key.eq(key))
+            .select((
+                idempotency_keys::request_hash,
+                idempotency_keys::resource_id,
+            ))
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(storage_error)?;
+        let Some((hash, Some(resource))) = row else {
+            return Ok(None);
+        };
+        Ok(load(&mut conn, resource).await?.map(|c| (hash, c)))
+    }
+
     async fn fail(
         &self,
         partner_id: PartnerId,

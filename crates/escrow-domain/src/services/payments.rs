@@ -173,6 +173,19 @@ impl CheckoutService {
         request: CheckoutRequest,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<OpenedCheckout, CheckoutError> {
+        // A repeat of an earlier request answers what the first one got, whatever changed since.
+        if let Some(key) = &idempotency {
+            if let Some((hash, earlier)) = self
+                .checkouts
+                .by_idempotency_key(partner.id, &key.key)
+                .await?
+            {
+                if hash != key.request_hash {
+                    return Err(CheckoutError::IdempotencyKeyReused);
+                }
+                return Ok(OpenedCheckout::Replayed(earlier));
+            }
+        }
         let buyer = self.members.get(partner.id, buyer_id).await?;
         if buyer.is_none_or(|b| b.status != MemberStatus::Active) {
             return Err(CheckoutError::BuyerNotActive);
