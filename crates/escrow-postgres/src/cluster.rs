@@ -54,7 +54,11 @@ pub fn find_bin_dir() -> Result<PathBuf, ClusterError> {
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             if dir.join("pg_ctl").is_file() && dir.join("initdb").is_file() {
-                return Ok(dir);
+                // A symlink on PATH points into the real folder, where pgbench and createdb live too.
+                let real = fs::canonicalize(dir.join("pg_ctl"))
+                    .ok()
+                    .and_then(|p| p.parent().map(Path::to_path_buf));
+                return Ok(real.unwrap_or(dir));
             }
         }
     }
@@ -89,6 +93,11 @@ impl LocalCluster {
             port,
             run_as_postgres: is_root(),
         })
+    }
+
+    /// The folder of the server binaries (`pgbench` is there too).
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin_dir
     }
 
     /// The data folder.

@@ -1,5 +1,9 @@
 //! The rules in force: partners' contracts (versioned) and the holiday calendar.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use async_trait::async_trait;
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
@@ -13,16 +17,38 @@ use crate::errors::{corrupt, pool_error, storage_error};
 use crate::migrate::DbPool;
 use crate::schema::{contracts, holidays};
 
-/// Contracts and holidays in PostgreSQL.
+type Cached<T> = Arc<Mutex<Option<(Instant, T)>>>;
+
+/// Contracts and holidays in PostgreSQL, optionally kept in memory for a short time.
+///
+/// The cache only saves reads: a contract or holiday change reaches every instance within `ttl`,
+/// exactly as if the request had started that much earlier. Nothing relies on it for correctness.
 #[derive(Clone)]
 pub struct PgRulesRepository {
     pool: DbPool,
+    ttl: Duration,
+    calendar: Cached<BusinessCalendar>,
+    contracts: Arc<Mutex<HashMap<PartnerId, (Instant, Contract)>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl PgRulesRepository {
-    /// Over this pool.
+    /// Over this pool, reading the database every time.
     pub fn new(pool: DbPool) -> Self {
-        PgRulesRepository { pool }
+        Self::cached(pool, Duration::ZERO)
+    }
+
+    /// Over this pool, keeping what it read for `ttl`.
+    pub fn cached(pool: DbPool, ttl: Duration) -> Self {
+        PgRulesRepository {
+            pool,
+            ttl,
+            calendar: Arc::default(),
+            contracts: Arc::default(),
+        }
     }
 
     /// Stores a new version of a partner's contract, in effect from `effective_from`; returns the
@@ -90,6 +116,34 @@ impl PgRulesRepository {
 #[async_trait]
 impl RulesRepository for PgRulesRepository {
     async fn contract_of(&self, partner_id: PartnerId) -> Result<Contract, RepositoryError> {
+        if let Some((at, c)) = lock(&self.contracts).get(&partner_id) {
+            if at.elapsed() < self.ttl {
+                return Ok(c.clone());
+            }
+        }
+        let contract = self.load_contract(partner_id).await?;
+        if !self.ttl.is_zero() {
+            lock(&self.contracts).insert(partner_id, (Instant::now(), contract.clone()));
+        }
+        Ok(contract)
+    }
+
+    async fn calendar(&self) -> Result<BusinessCalendar, RepositoryError> {
+        if let Some((at, c)) = lock(&self.calendar).as_ref() {
+            if at.elapsed() < self.ttl {
+                return Ok(c.clone());
+            }
+        }
+        let calendar = self.load_calendar().await?;
+        if !self.ttl.is_zero() {
+            *lock(&self.calendar) = Some((Instant::now(), calendar.clone()));
+        }
+        Ok(calendar)
+    }
+}
+
+impl PgRulesRepository {
+    async fn load_contract(&self, partner_id: PartnerId) -> Result<Contract, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let terms: Option<serde_json::Value> = contracts::table
             .filter(contracts::partner_id.eq(partner_id.0))
@@ -106,7 +160,7 @@ impl RulesRepository for PgRulesRepository {
         }
     }
 
-    async fn calendar(&self) -> Result<BusinessCalendar, RepositoryError> {
+    async fn load_calendar(&self) -> Result<BusinessCalendar, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let rows: Vec<(Date, String)> = holidays::table
             .select((holidays::holiday_date, holidays::name))

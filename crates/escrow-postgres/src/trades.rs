@@ -157,8 +157,120 @@ pub fn callback_body(
     }))
 }
 
+/// The outbox rows a transition causes: one per AlimTalk, one per callback, as
+/// `(event id, kind, payload)`.
+fn outbox_rows(
+    t: &Transition,
+) -> Result<Vec<(Uuid, &'static str, serde_json::Value)>, RepositoryError> {
+    let trade = &t.trade;
+    let mut rows = Vec::new();
+    for n in &t.notifications {
+        let member = match n.recipient {
+            Recipient::Buyer => trade.buyer_id,
+            Recipient::Seller => trade.seller_id,
+        };
+        let event_id = Uuid::new_v4();
+        rows.push((
+            event_id,
+            "ALIMTALK",
+            serde_json::json!({
+                "eventId": event_id,
+                "template": n.template,
+                "templateCode": n.template.code(),
+                "recipient": n.recipient,
+                "memberId": member,
+                "tradeId": trade.id,
+                "variables": n.variables,
+            }),
+        ));
+    }
+    for kind in &t.callbacks {
+        let event_id = Uuid::new_v4();
+        rows.push((
+            event_id,
+            "CALLBACK",
+            callback_body(event_id, t, kind.as_str())?,
+        ));
+    }
+    Ok(rows)
+}
+
+/// Whether a transition touches more than the trade row, its event and its outbox rows.
+fn has_side_tables(t: &Transition) -> bool {
+    t.timers_changed || !t.money.is_empty() || t.product.is_some()
+}
+
+/// One statement that updates the trade (if its version is still `previous`), records the event and
+/// queues the outbox rows; returns whether the trade was updated. Atomic on its own.
+async fn update_with_event_and_outbox(
+    conn: &mut AsyncPgConnection,
+    row: &TradeRow,
+    previous: i64,
+    t: &Transition,
+) -> Result<bool, RepositoryError> {
+    use diesel::sql_types::{
+        Bool, Int2, Int8, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+    };
+    #[derive(diesel::QueryableByName)]
+    struct Updated {
+        #[diesel(sql_type = Int8)]
+        n: i64,
+    }
+    let (actor_role, actor_id) = actor_parts(&t.event.actor);
+    let outbox: Vec<serde_json::Value> = outbox_rows(t)?
+        .into_iter()
+        .map(|(id, kind, payload)| serde_json::json!({ "event_id": id, "kind": kind, "payload": payload }))
+        .collect();
+    let updated: Updated = diesel::sql_query(
+        "WITH u AS ( \
+           UPDATE trades SET status_cd = $2, complete_cd = $3, held = $4, delivered_at = $5, payout_date = $6, \
+             version = $7, snapshot = $8, updated_at = $9 \
+           WHERE id = $1 AND version = $10 RETURNING id, partner_id), \
+         e AS ( \
+           INSERT INTO trade_events (trade_id, sequence, command, actor_role, actor_id, from_status, to_status, \
+             from_withdrawal, to_withdrawal, reason, occurred_at) \
+           SELECT id, $7, $11, $12, $13, $14, $15, $16, $17, $18, $9 FROM u), \
+         o AS ( \
+           INSERT INTO outbox (event_id, kind, partner_id, trade_id, sequence, payload, next_attempt_at, created_at) \
+           SELECT x.event_id, x.kind, u.partner_id, u.id, $7, x.payload, $9, $9 \
+           FROM u, jsonb_to_recordset($19) AS x(event_id uuid, kind text, payload jsonb)) \
+         SELECT count(*) AS n FROM u",
+    )
+    .bind::<SqlUuid, _>(row.id)
+    .bind::<Int2, _>(row.status_cd)
+    .bind::<Int2, _>(row.complete_cd)
+    .bind::<Bool, _>(row.held)
+    .bind::<Nullable<Timestamptz>, _>(row.delivered_at)
+    .bind::<Nullable<diesel::sql_types::Date>, _>(row.payout_date)
+    .bind::<Int8, _>(row.version)
+    .bind::<Jsonb, _>(&row.snapshot)
+    .bind::<Timestamptz, _>(row.updated_at)
+    .bind::<Int8, _>(previous)
+    .bind::<Text, _>(&t.event.command)
+    .bind::<Text, _>(actor_role)
+    .bind::<Nullable<Text>, _>(actor_id)
+    .bind::<Nullable<Int2>, _>(t.event.from_status.map(|s| i16::from(s.code())))
+    .bind::<Int2, _>(i16::from(t.event.to_status.code()))
+    .bind::<Nullable<Int2>, _>(t.event.from_withdrawal.map(|w| i16::from(w.code())))
+    .bind::<Int2, _>(i16::from(t.event.to_withdrawal.code()))
+    .bind::<Nullable<Text>, _>(&t.event.reason)
+    .bind::<Jsonb, _>(serde_json::Value::Array(outbox))
+    .get_result(conn)
+    .await
+    .map_err(storage_error)?;
+    Ok(updated.n == 1)
+}
+
 /// Writes everything a transition causes except the trade row itself.
 pub(crate) async fn write_effects(
+    conn: &mut AsyncPgConnection,
+    t: &Transition,
+) -> Result<(), RepositoryError> {
+    write_event_and_outbox(conn, t).await?;
+    write_side_tables(conn, t).await
+}
+
+async fn write_event_and_outbox(
     conn: &mut AsyncPgConnection,
     t: &Transition,
 ) -> Result<(), RepositoryError> {
@@ -182,7 +294,27 @@ pub(crate) async fn write_effects(
         .execute(conn)
         .await
         .map_err(storage_error)?;
+    for (event_id, kind, payload) in outbox_rows(t)? {
+        insert_outbox(conn, event_id, kind, t, payload).await?;
+    }
+    Ok(())
+}
 
+/// Timers, money and product effects of a transition.
+async fn write_side_tables(
+    conn: &mut AsyncPgConnection,
+    t: &Transition,
+) -> Result<(), RepositoryError> {
+    let trade = &t.trade;
+    let now = t.event.at;
+    if t.timers_changed {
+        write_timers(conn, t).await?;
+    }
+    write_money_and_product(conn, t, trade, now).await
+}
+
+async fn write_timers(conn: &mut AsyncPgConnection, t: &Transition) -> Result<(), RepositoryError> {
+    let trade = &t.trade;
     diesel::delete(trade_timers::table.filter(trade_timers::trade_id.eq(trade.id.0)))
         .execute(conn)
         .await
@@ -201,29 +333,15 @@ pub(crate) async fn write_effects(
             .map_err(storage_error)?;
     }
 
-    for n in &t.notifications {
-        let member = match n.recipient {
-            Recipient::Buyer => trade.buyer_id,
-            Recipient::Seller => trade.seller_id,
-        };
-        let event_id = Uuid::new_v4();
-        let payload = serde_json::json!({
-            "eventId": event_id,
-            "template": n.template,
-            "templateCode": n.template.code(),
-            "recipient": n.recipient,
-            "memberId": member,
-            "tradeId": trade.id,
-            "variables": n.variables,
-        });
-        insert_outbox(conn, event_id, "ALIMTALK", t, payload).await?;
-    }
-    for kind in &t.callbacks {
-        let event_id = Uuid::new_v4();
-        let body = callback_body(event_id, t, kind.as_str())?;
-        insert_outbox(conn, event_id, "CALLBACK", t, body).await?;
-    }
+    Ok(())
+}
 
+async fn write_money_and_product(
+    conn: &mut AsyncPgConnection,
+    t: &Transition,
+    trade: &Trade,
+    now: OffsetDateTime,
+) -> Result<(), RepositoryError> {
     let currency = trade.quote.payment_amount.currency().code();
     for effect in &t.money {
         match effect {
@@ -465,19 +583,19 @@ impl TradeRepository for PgTradeRepository {
         let row = TradeRow::from_domain(&transition.trade)?;
         let previous = transition.previous_version();
         let mut conn = self.pool.get().await.map_err(pool_error)?;
+        if !has_side_tables(transition) {
+            // One statement, atomic on its own: no transaction round trips needed.
+            return if update_with_event_and_outbox(&mut conn, &row, previous, transition).await? {
+                Ok(())
+            } else {
+                Err(RepositoryError::Conflict)
+            };
+        }
         conn.transaction(async move |conn| -> Result<_, TxError> {
-            let updated = diesel::update(
-                trades::table
-                    .filter(trades::id.eq(row.id))
-                    .filter(trades::version.eq(previous)),
-            )
-            .set(&row)
-            .execute(conn)
-            .await?;
-            if updated != 1 {
+            if !update_with_event_and_outbox(conn, &row, previous, transition).await? {
                 return Err(TxError(RepositoryError::Conflict));
             }
-            write_effects(conn, transition).await?;
+            write_side_tables(conn, transition).await?;
             Ok(())
         })
         .await

@@ -66,7 +66,11 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
     let pool = db.pool.clone();
     let directory = Arc::new(Directory::new(pool.clone()));
     let trade_repo = Arc::new(PgTradeRepository::new(pool.clone()));
-    let rules = Arc::new(PgRulesRepository::new(pool.clone()));
+    // Contracts and holidays change rarely; five seconds of staleness saves two reads per command.
+    let rules = Arc::new(PgRulesRepository::cached(
+        pool.clone(),
+        Duration::from_secs(5),
+    ));
     let checkout_repo = Arc::new(PgCheckoutRepository::new(pool.clone()));
     let clock = parts.clock.clone();
     let trades = Arc::new(TradeService::new(trade_repo, rules.clone(), clock.clone()));

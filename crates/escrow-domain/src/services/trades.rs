@@ -103,18 +103,38 @@ impl TradeService {
         actor: &Actor,
         command: TradeCommand,
     ) -> Result<Transition, TradeServiceError> {
+        let trade = self
+            .trades
+            .get(partner_id, trade_id)
+            .await?
+            .ok_or(TradeServiceError::NotFound)?;
+        self.run_on(trade, actor, command).await
+    }
+
+    /// Like [`TradeService::run`], starting from a trade the caller already loaded (it is reloaded
+    /// only after a lost race).
+    pub async fn run_on(
+        &self,
+        loaded: Trade,
+        actor: &Actor,
+        command: TradeCommand,
+    ) -> Result<Transition, TradeServiceError> {
+        let (partner_id, trade_id) = (loaded.partner_id, loaded.id);
         let contract = self.rules.contract_of(partner_id).await?;
         let calendar = self.rules.calendar().await?;
         let rules = TradeRules {
             contract: &contract,
             calendar: &calendar,
         };
-        for _ in 0..CONFLICT_RETRIES {
-            let trade = self
-                .trades
-                .get(partner_id, trade_id)
-                .await?
-                .ok_or(TradeServiceError::NotFound)?;
+        let mut trade = loaded;
+        for attempt in 0..CONFLICT_RETRIES {
+            if attempt > 0 {
+                trade = self
+                    .trades
+                    .get(partner_id, trade_id)
+                    .await?
+                    .ok_or(TradeServiceError::NotFound)?;
+            }
             let transition = match trade.apply(command.clone(), actor, self.clock.now(), &rules) {
                 Ok(t) => t,
                 Err(TransitionError::NotParticipant) => return Err(TradeServiceError::NotFound),

@@ -384,6 +384,9 @@ pub struct Transition {
     pub product: Option<ProductEffect>,
     /// The trade's pending timers after the command: replace the stored ones with these.
     pub timers: Vec<Timer>,
+    /// Whether `timers` differ from the trade's timers before the command (adapters may skip
+    /// rewriting them when not).
+    pub timers_changed: bool,
 }
 
 impl Transition {
@@ -513,6 +516,7 @@ impl Trade {
             ],
             money: Vec::new(),
             product: None,
+            timers_changed: !trade.pending_timers(rules).is_empty(),
             timers: trade.pending_timers(rules),
             event,
             trade,
@@ -857,6 +861,7 @@ impl Trade {
             callbacks: callback.into_iter().collect(),
             money: fx.money,
             product: fx.product,
+            timers_changed: next.pending_timers(rules) != self.pending_timers(rules),
             timers: next.pending_timers(rules),
             event,
             trade: next,
