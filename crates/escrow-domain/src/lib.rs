@@ -97,6 +97,7 @@
 pub mod calendar;
 pub mod checkout;
 pub mod contract;
+pub mod delivery;
 #[cfg(feature = "contract-tests")]
 pub mod contract_tests;
 pub mod ids;

@@ -3,6 +3,7 @@
 
 mod catalog;
 mod members;
+mod outbox;
 mod payments;
 mod trades;
 
@@ -12,3 +13,4 @@ pub use members::{
 };
 pub use payments::{CheckoutError, CheckoutPorts, CheckoutRequest, CheckoutService, PaymentResult};
 pub use trades::{DueRun, TradeService, TradeServiceError};
+pub use outbox::{OutboxRun, OutboxWorker, TemplateOverrides};

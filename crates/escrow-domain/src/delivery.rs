@@ -1,0 +1,171 @@
+//! Delivering what the outbox holds: AlimTalks to members and signed callbacks to partners, at least
+//! once, with exponential backoff and jitter for 24 hours, then dead-lettered for operators to replay.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use crate::ids::{PartnerId, TradeId};
+use crate::notification::AlimTalkTemplate;
+use crate::people::PhoneNumber;
+use crate::ports::RepositoryError;
+
+/// How long delivery is retried before a message is dead-lettered.
+pub const RETRY_HORIZON: Duration = Duration::hours(24);
+
+/// Why one delivery attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Worth retrying: a timeout, a connection error, a 5xx.
+    #[error("transient: {0}")]
+    Transient(String),
+    /// Retrying cannot help (an unknown template, a blocked sender): dead-letter now.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+/// An AlimTalk ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlimTalkMessage {
+    /// Sent as the provider's idempotency key: a retry never sends twice.
+    pub idempotency_key: String,
+    /// The partner whose member receives it.
+    pub partner_id: PartnerId,
+    /// The template.
+    pub template: AlimTalkTemplate,
+    /// The template code registered with the provider (a partner's own, or the default).
+    pub template_code: String,
+    /// The member's phone.
+    pub recipient: PhoneNumber,
+    /// The template's variables.
+    pub variables: std::collections::BTreeMap<String, String>,
+    /// Groups the messages of one trade at the provider.
+    pub grouping_key: String,
+}
+
+/// Sends AlimTalks (NHN Cloud KakaoTalk Bizmessage, or a simulator).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait AlimTalkSender: Send + Sync {
+    /// Sends one message.
+    async fn send(&self, message: &AlimTalkMessage) -> Result<(), DeliveryError>;
+}
+
+/// Posts signed callbacks to partners.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait CallbackSender: Send + Sync {
+    /// Posts `body` to `url` with the `X-Escrow-Signature` header value `signature`.
+    async fn post(&self, url: &str, body: &[u8], signature: &str) -> Result<(), DeliveryError>;
+}
+
+/// What an outbox row carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OutboxKind {
+    /// An AlimTalk to a member.
+    Alimtalk,
+    /// A callback to the partner.
+    Callback,
+}
+
+/// A claimed outbox row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMessage {
+    /// Row id.
+    pub id: i64,
+    /// The event id (the callback's `eventId`, the AlimTalk's idempotency key).
+    pub event_id: uuid::Uuid,
+    /// AlimTalk or callback.
+    pub kind: OutboxKind,
+    /// The partner.
+    pub partner_id: PartnerId,
+    /// The trade, if any.
+    pub trade_id: Option<TradeId>,
+    /// The payload (a callback's body; an AlimTalk's template, recipient and variables).
+    pub payload: serde_json::Value,
+    /// Attempts made before this one.
+    pub attempts: i32,
+    /// When it was queued.
+    pub created_at: OffsetDateTime,
+}
+
+/// The backlog, for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxStats {
+    /// Waiting rows.
+    pub pending: i64,
+    /// Dead letters.
+    pub dead: i64,
+    /// Age of the oldest waiting row, seconds.
+    pub oldest_pending_seconds: i64,
+}
+
+/// How a delivery ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// Delivered.
+    Delivered,
+    /// Nothing to deliver to (the partner has no webhook URL).
+    Skipped(String),
+    /// Retry at this time.
+    Retry {
+        /// When.
+        at: OffsetDateTime,
+        /// Why it failed.
+        error: String,
+    },
+    /// Given up.
+    Dead(String),
+}
+
+/// The outbox, shared by every worker of every instance.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Claims up to `limit` due rows (`FOR UPDATE SKIP LOCKED`) and leases them until `now + lease`,
+    /// so no other worker takes them while this one sends; a worker that dies lets the lease run out.
+    async fn claim_due(&self, now: OffsetDateTime, limit: u32, lease: Duration) -> Result<Vec<OutboxMessage>, RepositoryError>;
+    /// Records an attempt and its outcome.
+    async fn record(&self, id: i64, now: OffsetDateTime, outcome: &AttemptOutcome) -> Result<(), RepositoryError>;
+    /// Dead letters, oldest first.
+    async fn dead_letters(&self, limit: u32) -> Result<Vec<OutboxMessage>, RepositoryError>;
+    /// Puts a dead letter back in line; false when `id` is not dead.
+    async fn replay(&self, id: i64, now: OffsetDateTime) -> Result<bool, RepositoryError>;
+    /// The backlog.
+    async fn stats(&self, now: OffsetDateTime) -> Result<OutboxStats, RepositoryError>;
+}
+
+/// When to try again after `attempts` failed attempts: 10 s × 2^(attempts−1), at most an hour, with up
+/// to ±20% jitter taken from `jitter` (0.0–1.0); `None` once the message is older than the horizon.
+pub fn next_attempt(
+    created_at: OffsetDateTime,
+    attempts: i32,
+    now: OffsetDateTime,
+    jitter: f64,
+) -> Option<OffsetDateTime> {
+    let exponent = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    let base = (10i64 << exponent).min(3_600);
+    let factor = 0.8 + 0.4 * jitter.clamp(0.0, 1.0);
+    let delay = Duration::milliseconds((base as f64 * 1_000.0 * factor) as i64);
+    let at = now + delay;
+    (at - created_at <= RETRY_HORIZON).then_some(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn backoff_doubles_to_an_hour_and_stops_after_a_day() {
+        let t0 = datetime!(2025-03-06 10:00 UTC);
+        assert_eq!(next_attempt(t0, 1, t0, 0.5), Some(t0 + Duration::seconds(10)));
+        assert_eq!(next_attempt(t0, 2, t0, 0.5), Some(t0 + Duration::seconds(20)));
+        assert_eq!(next_attempt(t0, 12, t0, 0.5), Some(t0 + Duration::hours(1)));
+        assert_eq!(next_attempt(t0, 1, t0, 0.0), Some(t0 + Duration::seconds(8)));
+        assert_eq!(next_attempt(t0, 1, t0, 1.0), Some(t0 + Duration::seconds(12)));
+        assert_eq!(next_attempt(t0, 30, t0 + Duration::hours(23) + Duration::minutes(30), 0.5), None);
+        assert!(next_attempt(t0, 30, t0 + Duration::hours(22), 0.5).is_some());
+    }
+}

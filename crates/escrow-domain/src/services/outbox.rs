@@ -1,0 +1,172 @@
+//! The outbox worker: claims due messages, sends each (AlimTalk or partner callback), records the
+//! attempt, and schedules a retry or dead-letters. Several workers, in several instances, can run at
+//! once: rows are claimed with `FOR UPDATE SKIP LOCKED` and leased while sent.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use time::Duration;
+
+use crate::delivery::{
+    next_attempt, AlimTalkMessage, AlimTalkSender, AttemptOutcome, CallbackSender, DeliveryError, OutboxKind,
+    OutboxMessage, OutboxStore,
+};
+use crate::ids::{MemberId, PartnerId};
+use crate::notification::AlimTalkTemplate;
+use crate::ports::{Clock, MemberRepository, PartnerRepository, RepositoryError};
+
+/// How long a claimed row is left alone by other workers while this one sends it.
+const LEASE: Duration = Duration::minutes(2);
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboxRun {
+    /// Delivered now.
+    pub delivered: usize,
+    /// To be retried.
+    pub retried: usize,
+    /// Dead-lettered now.
+    pub dead: usize,
+    /// Nothing to deliver to.
+    pub skipped: usize,
+}
+
+/// Partners' own template codes (seed 002: partners may have their own templates).
+pub type TemplateOverrides = HashMap<PartnerId, HashMap<AlimTalkTemplate, String>>;
+
+/// The outbox worker.
+pub struct OutboxWorker {
+    store: Arc<dyn OutboxStore>,
+    members: Arc<dyn MemberRepository>,
+    partners: Arc<dyn PartnerRepository>,
+    alimtalk: Arc<dyn AlimTalkSender>,
+    callbacks: Arc<dyn CallbackSender>,
+    clock: Arc<dyn Clock>,
+    overrides: TemplateOverrides,
+}
+
+fn jitter(seed: &uuid::Uuid, attempts: i32) -> f64 {
+    // Spread from the event id and attempt: different rows retry at different moments.
+    let b = seed.as_bytes();
+    let n = u16::from_le_bytes([b[0] ^ (attempts as u8), b[1]]);
+    f64::from(n) / f64::from(u16::MAX)
+}
+
+impl OutboxWorker {
+    /// A worker over these ports.
+    pub fn new(
+        store: Arc<dyn OutboxStore>,
+        members: Arc<dyn MemberRepository>,
+        partners: Arc<dyn PartnerRepository>,
+        alimtalk: Arc<dyn AlimTalkSender>,
+        callbacks: Arc<dyn CallbackSender>,
+        clock: Arc<dyn Clock>,
+        overrides: TemplateOverrides,
+    ) -> Self {
+        OutboxWorker { store, members, partners, alimtalk, callbacks, clock, overrides }
+    }
+
+    async fn deliver(&self, m: &OutboxMessage) -> Result<Option<String>, DeliveryError> {
+        match m.kind {
+            OutboxKind::Alimtalk => self.send_alimtalk(m).await.map(|()| None),
+            OutboxKind::Callback => self.send_callback(m).await,
+        }
+    }
+
+    async fn send_alimtalk(&self, m: &OutboxMessage) -> Result<(), DeliveryError> {
+        let template: AlimTalkTemplate = serde_json::from_value(m.payload["template"].clone())
+            .map_err(|_| DeliveryError::Permanent("unknown template in the outbox row".into()))?;
+        let member_id: MemberId = serde_json::from_value(m.payload["memberId"].clone())
+            .map_err(|_| DeliveryError::Permanent("no member in the outbox row".into()))?;
+        let member = self
+            .members
+            .get(m.partner_id, member_id)
+            .await
+            .map_err(|e| DeliveryError::Transient(e.to_string()))?
+            .ok_or_else(|| DeliveryError::Permanent("the member does not exist".into()))?;
+        let variables = serde_json::from_value(m.payload["variables"].clone())
+            .map_err(|_| DeliveryError::Permanent("bad variables in the outbox row".into()))?;
+        let template_code = self
+            .overrides
+            .get(&m.partner_id)
+            .and_then(|o| o.get(&template))
+            .cloned()
+            .unwrap_or_else(|| template.code().to_owned());
+        self.alimtalk
+            .send(&AlimTalkMessage {
+                idempotency_key: m.event_id.to_string(),
+                partner_id: m.partner_id,
+                template,
+                template_code,
+                recipient: member.phone,
+                variables,
+                grouping_key: m.trade_id.map_or_else(|| m.event_id.to_string(), |t| t.to_string()),
+            })
+            .await
+    }
+
+    async fn send_callback(&self, m: &OutboxMessage) -> Result<Option<String>, DeliveryError> {
+        let (partner, secrets) = self
+            .partners
+            .get(m.partner_id)
+            .await
+            .map_err(|e| DeliveryError::Transient(e.to_string()))?
+            .ok_or_else(|| DeliveryError::Permanent("the partner does not exist".into()))?;
+        let Some(url) = partner.webhook_url else {
+            return Ok(Some("the partner has no webhook URL".into()));
+        };
+        let mut keys: Vec<&[u8]> = Vec::new();
+        if let Some(s) = &secrets.webhook_secret {
+            keys.push(s.expose().as_bytes());
+        }
+        if let Some(s) = &secrets.webhook_secret_previous {
+            keys.push(s.expose().as_bytes());
+        }
+        if keys.is_empty() {
+            return Err(DeliveryError::Permanent("the partner has no webhook secret".into()));
+        }
+        let body = serde_json::to_vec(&m.payload).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        let t = self.clock.now().unix_timestamp();
+        let signature = escrow_signature::callback_signature_header(&keys, t, &body);
+        self.callbacks.post(&url, &body, &signature).await.map(|()| None)
+    }
+
+    /// Delivers what is due now (at most `limit` rows).
+    pub async fn run_once(&self, limit: u32) -> Result<OutboxRun, RepositoryError> {
+        let now = self.clock.now();
+        let mut run = OutboxRun::default();
+        for m in self.store.claim_due(now, limit, LEASE).await? {
+            let attempts = m.attempts + 1;
+            let outcome = match self.deliver(&m).await {
+                Ok(None) => {
+                    run.delivered += 1;
+                    AttemptOutcome::Delivered
+                }
+                Ok(Some(reason)) => {
+                    run.skipped += 1;
+                    AttemptOutcome::Skipped(reason)
+                }
+                Err(DeliveryError::Permanent(e)) => {
+                    run.dead += 1;
+                    tracing::warn!(outbox_id = m.id, event_id = %m.event_id, error = %e, "message dead-lettered");
+                    AttemptOutcome::Dead(e)
+                }
+                Err(DeliveryError::Transient(e)) => {
+                    match next_attempt(m.created_at, attempts, self.clock.now(), jitter(&m.event_id, attempts)) {
+                        Some(at) => {
+                            run.retried += 1;
+                            AttemptOutcome::Retry { at, error: e }
+                        }
+                        None => {
+                            run.dead += 1;
+                            tracing::warn!(outbox_id = m.id, event_id = %m.event_id, error = %e, "retry horizon passed: dead-lettered");
+                            AttemptOutcome::Dead(format!("gave up after 24 hours: {e}"))
+                        }
+                    }
+                }
+            };
+            self.store.record(m.id, self.clock.now(), &outcome).await?;
+        }
+        Ok(run)
+    }
+}

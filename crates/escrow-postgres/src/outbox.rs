@@ -1,0 +1,194 @@
+//! The outbox in PostgreSQL: claimed with `FOR UPDATE SKIP LOCKED` and leased, so any number of
+//! workers in any number of instances share it; every attempt is recorded.
+
+use async_trait::async_trait;
+use diesel::{ExpressionMethods, QueryDsl};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use escrow_domain::delivery::{AttemptOutcome, OutboxKind, OutboxMessage, OutboxStats, OutboxStore};
+use escrow_domain::ids::{PartnerId, TradeId};
+use escrow_domain::ports::RepositoryError;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::errors::{corrupt, pool_error, storage_error};
+use crate::migrate::DbPool;
+use crate::schema::{outbox, outbox_attempts};
+use crate::trades::TxError;
+
+/// The outbox.
+#[derive(Clone)]
+pub struct PgOutbox {
+    pool: DbPool,
+}
+
+impl PgOutbox {
+    /// Over this pool.
+    pub fn new(pool: DbPool) -> Self {
+        PgOutbox { pool }
+    }
+}
+
+type Row = (i64, Uuid, String, Uuid, Option<Uuid>, serde_json::Value, i32, OffsetDateTime);
+
+fn message(r: Row) -> Result<OutboxMessage, RepositoryError> {
+    let kind = match r.2.as_str() {
+        "ALIMTALK" => OutboxKind::Alimtalk,
+        "CALLBACK" => OutboxKind::Callback,
+        other => return Err(corrupt(format!("outbox kind {other}"))),
+    };
+    Ok(OutboxMessage {
+        id: r.0,
+        event_id: r.1,
+        kind,
+        partner_id: PartnerId(r.3),
+        trade_id: r.4.map(TradeId),
+        payload: r.5,
+        attempts: r.6,
+        created_at: r.7,
+    })
+}
+
+#[derive(diesel::QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = diesel::sql_types::Int8)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    event_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    kind: String,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    partner_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+    trade_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Jsonb)]
+    payload: serde_json::Value,
+    #[diesel(sql_type = diesel::sql_types::Int4)]
+    attempts: i32,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    created_at: OffsetDateTime,
+}
+
+#[async_trait]
+impl OutboxStore for PgOutbox {
+    async fn claim_due(&self, now: OffsetDateTime, limit: u32, lease: Duration) -> Result<Vec<OutboxMessage>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let rows: Vec<Claimed> = diesel::sql_query(
+            "UPDATE outbox SET next_attempt_at = $2 \
+             WHERE id IN (SELECT id FROM outbox WHERE status = 'PENDING' AND next_attempt_at <= $1 \
+                          ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, event_id, kind, partner_id, trade_id, payload, attempts, created_at",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(now)
+        .bind::<diesel::sql_types::Timestamptz, _>(now + lease)
+        .bind::<diesel::sql_types::Int8, _>(i64::from(limit))
+        .load(&mut conn)
+        .await
+        .map_err(storage_error)?;
+        let mut out: Vec<OutboxMessage> = rows
+            .into_iter()
+            .map(|c| message((c.id, c.event_id, c.kind, c.partner_id, c.trade_id, c.payload, c.attempts, c.created_at)))
+            .collect::<Result<_, _>>()?;
+        // Deliver in order: oldest first, and a trade's events by sequence.
+        out.sort_by_key(|m| (m.created_at, m.id));
+        Ok(out)
+    }
+
+    async fn record(&self, id: i64, now: OffsetDateTime, outcome: &AttemptOutcome) -> Result<(), RepositoryError> {
+        let (status, next, error, label): (&str, Option<OffsetDateTime>, Option<String>, &str) = match outcome {
+            AttemptOutcome::Delivered => ("DELIVERED", None, None, "DELIVERED"),
+            AttemptOutcome::Skipped(why) => ("SKIPPED", None, Some(why.clone()), "SKIPPED"),
+            AttemptOutcome::Retry { at, error } => ("PENDING", Some(*at), Some(error.clone()), "FAILED"),
+            AttemptOutcome::Dead(error) => ("DEAD", None, Some(error.clone()), "DEAD"),
+        };
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        conn.transaction(async move |conn| -> Result<_, TxError> {
+            diesel::update(outbox::table.filter(outbox::id.eq(id)))
+                .set((
+                    outbox::status.eq(status),
+                    outbox::attempts.eq(outbox::attempts + 1),
+                    outbox::next_attempt_at.eq(next.unwrap_or(now)),
+                    outbox::last_error.eq(error.clone()),
+                    outbox::delivered_at.eq((status == "DELIVERED").then_some(now)),
+                ))
+                .execute(conn)
+                .await?;
+            diesel::insert_into(outbox_attempts::table)
+                .values((
+                    outbox_attempts::outbox_id.eq(id),
+                    outbox_attempts::attempted_at.eq(now),
+                    outbox_attempts::outcome.eq(label),
+                    outbox_attempts::detail.eq(error),
+                ))
+                .execute(conn)
+                .await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.0)
+    }
+
+    async fn dead_letters(&self, limit: u32) -> Result<Vec<OutboxMessage>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let rows: Vec<Row> = outbox::table
+            .filter(outbox::status.eq("DEAD"))
+            .order(outbox::created_at.asc())
+            .limit(i64::from(limit))
+            .select((
+                outbox::id,
+                outbox::event_id,
+                outbox::kind,
+                outbox::partner_id,
+                outbox::trade_id,
+                outbox::payload,
+                outbox::attempts,
+                outbox::created_at,
+            ))
+            .load(&mut conn)
+            .await
+            .map_err(storage_error)?;
+        rows.into_iter().map(message).collect()
+    }
+
+    async fn replay(&self, id: i64, now: OffsetDateTime) -> Result<bool, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        // A replay starts a new 24-hour horizon: the row is re-queued as if new, with its event id.
+        let n = diesel::update(outbox::table.filter(outbox::id.eq(id)).filter(outbox::status.eq("DEAD")))
+            .set((
+                outbox::status.eq("PENDING"),
+                outbox::attempts.eq(0),
+                outbox::next_attempt_at.eq(now),
+                outbox::created_at.eq(now),
+            ))
+            .execute(&mut conn)
+            .await
+            .map_err(storage_error)?;
+        Ok(n == 1)
+    }
+
+    async fn stats(&self, now: OffsetDateTime) -> Result<OutboxStats, RepositoryError> {
+        #[derive(diesel::QueryableByName)]
+        struct S {
+            #[diesel(sql_type = diesel::sql_types::Int8)]
+            pending: i64,
+            #[diesel(sql_type = diesel::sql_types::Int8)]
+            dead: i64,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+            oldest: Option<OffsetDateTime>,
+        }
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let s: S = diesel::sql_query(
+            "SELECT count(*) FILTER (WHERE status = 'PENDING') AS pending, \
+                    count(*) FILTER (WHERE status = 'DEAD') AS dead, \
+                    min(created_at) FILTER (WHERE status = 'PENDING') AS oldest \
+             FROM outbox WHERE status IN ('PENDING', 'DEAD')",
+        )
+        .get_result(&mut conn)
+        .await
+        .map_err(storage_error)?;
+        Ok(OutboxStats {
+            pending: s.pending,
+            dead: s.dead,
+            oldest_pending_seconds: s.oldest.map_or(0, |o| (now - o).whole_seconds().max(0)),
+        })
+    }
+}
