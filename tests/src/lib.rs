@@ -22,6 +22,7 @@ use time::{Duration, OffsetDateTime};
 
 pub const ORIGIN: &str = "https://market.example";
 pub const ADMIN_KEY: &str = "adm_test_key_0123456789abcdef";
+pub const WEBHOOK_SECRET: &str = "whsec_test_0123456789abcdef";
 
 /// A clock the test moves.
 #[derive(Clone, Default)]
@@ -32,6 +33,75 @@ pub struct TestClock {
 impl TestClock {
     pub fn advance(&self, by: Duration) {
         *self.offset.lock().unwrap() += by;
+    }
+
+    /// Moves the clock to `at`.
+    pub fn set(&self, at: OffsetDateTime) {
+        *self.offset.lock().unwrap() = at - OffsetDateTime::now_utc();
+    }
+}
+
+/// The partner's webhook: records every callback (body and signature header); can be taken down.
+#[derive(Clone, Default)]
+pub struct Receiver {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<(Value, String)>>>,
+    pub down: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Receiver {
+    pub fn start() -> Receiver {
+        use actix_web::{web, App as ActixApp, HttpRequest, HttpResponse, HttpServer};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut r = Receiver {
+            url: format!("http://{}/hooks", listener.local_addr().unwrap()),
+            ..Receiver::default()
+        };
+        let state = r.clone();
+        let server = HttpServer::new(move || {
+            let state = state.clone();
+            ActixApp::new().route(
+                "/hooks",
+                web::post().to(move |req: HttpRequest, body: web::Bytes| {
+                    let state = state.clone();
+                    async move {
+                        if state.down.load(std::sync::atomic::Ordering::SeqCst) {
+                            return HttpResponse::ServiceUnavailable().finish();
+                        }
+                        let sig = req
+                            .headers()
+                            .get("X-Escrow-Signature")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("")
+                            .to_owned();
+                        let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                        state.received.lock().unwrap().push((json, sig));
+                        HttpResponse::Ok().finish()
+                    }
+                }),
+            )
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+        tokio::spawn(server);
+        r.url = r.url.clone();
+        r
+    }
+
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn bodies(&self) -> Vec<Value> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(b, _)| b.clone())
+            .collect()
     }
 }
 
@@ -50,6 +120,8 @@ pub struct PartnerKeys {
 }
 
 pub struct App {
+    pub alimtalk: escrow_alimtalk::simulator::AlimTalkSimulator,
+    pub receiver: Receiver,
     pub base: String,
     pub db: TestDatabase,
     pub sim: SimulatorHandle,
@@ -57,6 +129,15 @@ pub struct App {
     pub clock: TestClock,
     pub partner: PartnerKeys,
     pub http: reqwest::Client,
+}
+
+/// A distinct mobile number per user, so messages can be told apart by recipient.
+pub fn phone_of(user: &str) -> String {
+    let n = user
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 100_000_000;
+    format!("010{n:08}")
 }
 
 /// A member with a token.
@@ -68,6 +149,14 @@ pub struct Member {
 }
 
 pub async fn create_partner(db: &TestDatabase, code: &str) -> PartnerKeys {
+    create_partner_with_webhook(db, code, None).await
+}
+
+pub async fn create_partner_with_webhook(
+    db: &TestDatabase,
+    code: &str,
+    webhook: Option<String>,
+) -> PartnerKeys {
     let directory = Directory::new(db.db.pool.clone());
     let keys = PartnerKeys {
         id: PartnerId::random(),
@@ -79,14 +168,14 @@ pub async fn create_partner(db: &TestDatabase, code: &str) -> PartnerKeys {
         code: code.into(),
         name: code.into(),
         api_key_id: keys.api_key.clone(),
-        webhook_url: None,
+        webhook_url: webhook,
         allowed_redirect_origins: vec![ORIGIN.into()],
         status: PartnerStatus::Active,
         created_at: OffsetDateTime::now_utc(),
     };
     let secrets = PartnerSecrets {
         api_secret: Secret::new(keys.secret.clone()),
-        webhook_secret: Some(Secret::new("whsec_x")),
+        webhook_secret: Some(Secret::new(WEBHOOK_SECRET)),
         webhook_secret_previous: None,
     };
     PartnerRepository::create(&directory, &partner, &secrets)
@@ -109,19 +198,72 @@ impl App {
             TcpListener::bind("127.0.0.1:0").unwrap(),
         )
         .unwrap();
-        let partner = create_partner(&db, "market-a").await;
+        let receiver = Receiver::start();
+        let alimtalk = escrow_alimtalk::simulator::AlimTalkSimulator::start(
+            TcpListener::bind("127.0.0.1:0").unwrap(),
+            "alim-secret",
+        )
+        .unwrap();
+        let partner =
+            create_partner_with_webhook(&db, "market-a", Some(receiver.url.clone())).await;
         PgAdmin::new(db.db.pool.clone())
             .create_admin_key("tester", &escrow_http::admin_key_hash(ADMIN_KEY))
             .await
             .unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut unifipay =
-            UnifiPayConfig::new(&sim.base_url, "app", "sim-key", "sim-secret", "store");
+        let clock = TestClock::default();
+        let server = Self::server(&db, &sim.base_url, &alimtalk.base_url, &clock, listener);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(StdDuration::from_secs(20))
+            .build()
+            .unwrap();
+        App {
+            alimtalk,
+            receiver,
+            base,
+            db,
+            sim,
+            server,
+            clock,
+            partner,
+            http,
+        }
+    }
+
+    /// Another server instance on the same database (for multi-instance tests).
+    pub fn second_instance(&self) -> RunningServer {
+        Self::server(
+            &self.db,
+            &self.sim.base_url,
+            &self.alimtalk.base_url,
+            &self.clock,
+            TcpListener::bind("127.0.0.1:0").unwrap(),
+        )
+    }
+
+    fn server(
+        db: &TestDatabase,
+        pg: &str,
+        alimtalk: &str,
+        clock: &TestClock,
+        listener: TcpListener,
+    ) -> RunningServer {
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut unifipay = UnifiPayConfig::new(pg, "app", "sim-key", "sim-secret", "store");
         unifipay.currency = escrow_domain::money::Currency::Krw;
         unifipay.request_timeout_ms = 1_000;
-        let clock = TestClock::default();
-        let server = start(
+        let alimtalk = escrow_alimtalk::AlimTalkClient::new(escrow_alimtalk::AlimTalkConfig {
+            base_url: alimtalk.into(),
+            app_key: "app-key".into(),
+            secret_key: "alim-secret".to_owned().into(),
+            sender_key: "sender".into(),
+            fallback: None,
+            timeout: StdDuration::from_secs(2),
+        })
+        .unwrap();
+        start(
             &db.db,
             ServerParts {
                 listener,
@@ -135,23 +277,14 @@ impl App {
                 clock: Arc::new(clock.clone()),
                 workers: 2,
                 job_interval: None,
+                alimtalk: Arc::new(alimtalk),
+                callbacks: Arc::new(
+                    escrow_callbacks::HttpCallbackSender::new(StdDuration::from_secs(2)).unwrap(),
+                ),
+                template_overrides: Default::default(),
             },
         )
-        .unwrap();
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(StdDuration::from_secs(20))
-            .build()
-            .unwrap();
-        App {
-            base,
-            db,
-            sim,
-            server,
-            clock,
-            partner,
-            http,
-        }
+        .unwrap()
     }
 
     /// A partner-signed request.
@@ -248,6 +381,7 @@ impl App {
             "{html}"
         );
         let sig = url.split("sig=").nth(1).unwrap().to_owned();
+        let phone = phone_of(user);
         let form = [
             ("sig", sig.as_str()),
             ("term_SERVICE", "2024-01"),
@@ -255,7 +389,7 @@ impl App {
             ("term_EFINANCE", "2024-01"),
             ("name", "홍길동"),
             ("birthDate", "1990-05-05"),
-            ("phone", "010-1234-5678"),
+            ("phone", phone.as_str()),
             ("nationality", "KR"),
         ];
         let done = self
@@ -474,4 +608,73 @@ pub async fn error_body(r: reqwest::Response, status: u16) -> Value {
         assert!(body.get(field).is_some(), "{field} missing in {body}");
     }
     body
+}
+
+impl App {
+    /// Runs every job of the first instance once.
+    pub async fn run_jobs(&self) -> escrow_server::JobReport {
+        self.server.jobs.run_once().await.unwrap()
+    }
+
+    /// A trade as operators see it.
+    pub async fn admin_trade(&self, id: &str) -> Value {
+        let r = self
+            .admin(Method::GET, &format!("/admin/v1/trades/{id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.json().await.unwrap()
+    }
+
+    /// The pending timers of a trade: (kind key, due).
+    pub async fn timers(&self, id: &str) -> Vec<(String, OffsetDateTime)> {
+        use diesel::{ExpressionMethods, QueryDsl};
+        use diesel_async::RunQueryDsl;
+        use escrow_postgres::schema::trade_timers as t;
+        let mut conn = self.db.db.pool.get().await.unwrap();
+        t::table
+            .filter(t::trade_id.eq(uuid::Uuid::parse_str(id).unwrap()))
+            .order(t::due_at.asc())
+            .select((t::kind, t::due_at))
+            .load(&mut conn)
+            .await
+            .unwrap()
+    }
+
+    /// A timer's due time.
+    pub async fn due(&self, id: &str, kind: &str) -> OffsetDateTime {
+        self.timers(id)
+            .await
+            .into_iter()
+            .find(|(k, _)| k == kind)
+            .unwrap_or_else(|| panic!("no {kind} timer"))
+            .1
+    }
+
+    /// One text column of one row, by SQL.
+    pub async fn text(&self, sql: &str) -> String {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct T {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        let mut conn = self.db.db.pool.get().await.unwrap();
+        diesel::sql_query(sql)
+            .get_result::<T>(&mut conn)
+            .await
+            .unwrap()
+            .v
+    }
+
+    /// AlimTalks the simulator accepted with `code`, by recipient.
+    pub fn alimtalks(&self, code: &str) -> Vec<String> {
+        self.alimtalk
+            .received()
+            .into_iter()
+            .filter(|m| m.template_code == code)
+            .map(|m| m.recipient_no)
+            .collect()
+    }
 }

@@ -141,14 +141,19 @@ pub struct AlimTalkClient {
 
 impl std::fmt::Debug for AlimTalkClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AlimTalkClient").field("config", &self.config).finish()
+        f.debug_struct("AlimTalkClient")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
 impl AlimTalkClient {
     /// A client with pooled connections.
     pub fn new(config: AlimTalkConfig) -> Result<Self, String> {
-        let http = reqwest::Client::builder().timeout(config.timeout).build().map_err(|e| e.to_string())?;
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .build()
+            .map_err(|e| e.to_string())?;
         Ok(AlimTalkClient { config, http })
     }
 }
@@ -182,7 +187,13 @@ impl AlimTalkSender for AlimTalkClient {
             .json(&body)
             .send()
             .await
-            .map_err(|e| DeliveryError::Transient(if e.is_timeout() { "timeout".into() } else { "connection failed".into() }))?;
+            .map_err(|e| {
+                DeliveryError::Transient(if e.is_timeout() {
+                    "timeout".into()
+                } else {
+                    "connection failed".into()
+                })
+            })?;
         let status = response.status();
         if status.is_server_error() || status.as_u16() == 429 {
             return Err(DeliveryError::Transient(format!("HTTP {status}")));
@@ -197,8 +208,15 @@ impl AlimTalkSender for AlimTalkClient {
                 parsed.header.result_code, parsed.header.result_message
             )));
         }
-        match parsed.message.as_ref().and_then(|m| m.send_results.iter().find(|r| r.result_code != 0)) {
-            Some(r) => Err(DeliveryError::Permanent(format!("recipient refused {}: {}", r.result_code, r.result_message))),
+        match parsed
+            .message
+            .as_ref()
+            .and_then(|m| m.send_results.iter().find(|r| r.result_code != 0))
+        {
+            Some(r) => Err(DeliveryError::Permanent(format!(
+                "recipient refused {}: {}",
+                r.result_code, r.result_message
+            ))),
             None => {
                 tracing::info!(template = %m.template_code, key = %m.idempotency_key, "AlimTalk sent");
                 Ok(())

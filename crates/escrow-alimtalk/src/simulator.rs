@@ -73,7 +73,10 @@ impl AlimTalkSimulator {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .route("/alimtalk/v2.3/appkeys/{appkey}/messages", web::post().to(send))
+                .route(
+                    "/alimtalk/v2.3/appkeys/{appkey}/messages",
+                    web::post().to(send),
+                )
                 .route("/_sim/behavior", web::put().to(put_behavior))
         })
         .workers(1)
@@ -82,7 +85,11 @@ impl AlimTalkSimulator {
         .run();
         let handle = server.handle();
         tokio::spawn(server);
-        Ok(AlimTalkSimulator { base_url, state, server: handle })
+        Ok(AlimTalkSimulator {
+            base_url,
+            state,
+            server: handle,
+        })
     }
 
     /// Changes the switches.
@@ -113,8 +120,18 @@ fn answer(ok: bool, code: i64, message: &str, recipient: &str) -> HttpResponse {
     }))
 }
 
-async fn send(state: web::Data<State>, req: HttpRequest, body: web::Json<SendRequest>) -> HttpResponse {
-    let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+async fn send(
+    state: web::Data<State>,
+    req: HttpRequest,
+    body: web::Json<SendRequest>,
+) -> HttpResponse {
+    let header = |n: &str| {
+        req.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
     if header("X-Secret-Key") != state.secret_key {
         return HttpResponse::Unauthorized().json(serde_json::json!({ "header": { "resultCode": -1, "resultMessage": "bad secret", "isSuccessful": false } }));
     }
@@ -127,7 +144,11 @@ async fn send(state: web::Data<State>, req: HttpRequest, body: web::Json<SendReq
     if behavior.fail {
         return HttpResponse::InternalServerError().finish();
     }
-    let recipient = body.recipient_list.first().map(|r| r.recipient_no.clone()).unwrap_or_default();
+    let recipient = body
+        .recipient_list
+        .first()
+        .map(|r| r.recipient_no.clone())
+        .unwrap_or_default();
     if behavior.rejected_templates.contains(&body.template_code) {
         return answer(false, -1006, "template not found", &recipient);
     }

@@ -230,6 +230,31 @@ fn pgbench(cluster: &LocalCluster, clients: usize, seconds: u64, work: &Path) ->
     )
 }
 
+/// The benchmark delivers nothing (the outbox worker does not run): these only satisfy the wiring.
+struct NoMessages;
+
+#[async_trait::async_trait]
+impl escrow_domain::delivery::AlimTalkSender for NoMessages {
+    async fn send(
+        &self,
+        _: &escrow_domain::delivery::AlimTalkMessage,
+    ) -> Result<(), escrow_domain::delivery::DeliveryError> {
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl escrow_domain::delivery::CallbackSender for NoMessages {
+    async fn post(
+        &self,
+        _: &str,
+        _: &[u8],
+        _: &str,
+    ) -> Result<(), escrow_domain::delivery::DeliveryError> {
+        Ok(())
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
@@ -363,6 +388,9 @@ async fn main() {
             clock: Arc::new(SystemClock),
             workers: 2,
             job_interval: None,
+            alimtalk: Arc::new(NoMessages),
+            callbacks: Arc::new(NoMessages),
+            template_overrides: Default::default(),
         },
     )
     .unwrap_or_else(|e| fail(e));

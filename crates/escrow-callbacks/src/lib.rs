@@ -18,7 +18,12 @@ pub struct HttpCallbackSender {
 impl HttpCallbackSender {
     /// A sender whose requests give up after `timeout`.
     pub fn new(timeout: Duration) -> Result<Self, String> {
-        Ok(HttpCallbackSender { http: reqwest::Client::builder().timeout(timeout).build().map_err(|e| e.to_string())? })
+        Ok(HttpCallbackSender {
+            http: reqwest::Client::builder()
+                .timeout(timeout)
+                .build()
+                .map_err(|e| e.to_string())?,
+        })
     }
 }
 
@@ -33,11 +38,20 @@ impl CallbackSender for HttpCallbackSender {
             .body(body.to_vec())
             .send()
             .await
-            .map_err(|e| DeliveryError::Transient(if e.is_timeout() { "timeout".into() } else { "connection failed".into() }))?;
+            .map_err(|e| {
+                DeliveryError::Transient(if e.is_timeout() {
+                    "timeout".into()
+                } else {
+                    "connection failed".into()
+                })
+            })?;
         if response.status().is_success() {
             Ok(())
         } else {
-            Err(DeliveryError::Transient(format!("HTTP {}", response.status())))
+            Err(DeliveryError::Transient(format!(
+                "HTTP {}",
+                response.status()
+            )))
         }
     }
 }
@@ -51,6 +65,17 @@ impl CallbackSender for HttpCallbackSender {
 /// assert!(escrow_callbacks::verify(&header, body, "whsec", 1_010).is_ok());
 /// assert!(escrow_callbacks::verify(&header, b"{}", "whsec", 1_010).is_err());
 /// ```
-pub fn verify(header: &str, body: &[u8], webhook_secret: &str, now_unix: i64) -> Result<(), escrow_signature::SignatureError> {
-    escrow_signature::verify_callback_signature(header, body, webhook_secret.as_bytes(), now_unix, 300)
+pub fn verify(
+    header: &str,
+    body: &[u8],
+    webhook_secret: &str,
+    now_unix: i64,
+) -> Result<(), escrow_signature::SignatureError> {
+    escrow_signature::verify_callback_signature(
+        header,
+        body,
+        webhook_secret.as_bytes(),
+        now_unix,
+        300,
+    )
 }

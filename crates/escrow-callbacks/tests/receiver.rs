@@ -23,7 +23,11 @@ fn receiver() -> String {
         App::new().route(
             "/hooks",
             web::post().to(|req: HttpRequest, body: web::Bytes| async move {
-                let header = req.headers().get("X-Escrow-Signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+                let header = req
+                    .headers()
+                    .get("X-Escrow-Signature")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
                 match verify(header, &body, SECRET, now()) {
                     Ok(()) => HttpResponse::Ok().finish(),
                     Err(_) => HttpResponse::Unauthorized().finish(),
@@ -48,10 +52,13 @@ async fn a_valid_signature_passes_and_every_alteration_fails() {
     let good = callback_signature_header(&[SECRET.as_bytes()], now(), body);
     assert_eq!(sender.post(&url, body, &good).await, Ok(()));
     // During a rotation the header carries the old and the new secret's signatures.
-    let rotating = callback_signature_header(&[b"whsec_new_secret", SECRET.as_bytes()], now(), body);
+    let rotating =
+        callback_signature_header(&[b"whsec_new_secret", SECRET.as_bytes()], now(), body);
     assert_eq!(sender.post(&url, body, &rotating).await, Ok(()));
     let altered = br#"{"eventId":"0b6f","type":"trade.status_changed","sequence":3,"data":{}}"#;
-    assert!(matches!(sender.post(&url, altered, &good).await, Err(DeliveryError::Transient(e)) if e.contains("401")));
+    assert!(
+        matches!(sender.post(&url, altered, &good).await, Err(DeliveryError::Transient(e)) if e.contains("401"))
+    );
     let old = callback_signature_header(&[SECRET.as_bytes()], now() - 301, body);
     assert!(sender.post(&url, body, &old).await.is_err());
     let wrong = callback_signature_header(&[b"not-the-secret"], now(), body);

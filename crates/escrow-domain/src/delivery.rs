@@ -125,9 +125,19 @@ pub enum AttemptOutcome {
 pub trait OutboxStore: Send + Sync {
     /// Claims up to `limit` due rows (`FOR UPDATE SKIP LOCKED`) and leases them until `now + lease`,
     /// so no other worker takes them while this one sends; a worker that dies lets the lease run out.
-    async fn claim_due(&self, now: OffsetDateTime, limit: u32, lease: Duration) -> Result<Vec<OutboxMessage>, RepositoryError>;
+    async fn claim_due(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<OutboxMessage>, RepositoryError>;
     /// Records an attempt and its outcome.
-    async fn record(&self, id: i64, now: OffsetDateTime, outcome: &AttemptOutcome) -> Result<(), RepositoryError>;
+    async fn record(
+        &self,
+        id: i64,
+        now: OffsetDateTime,
+        outcome: &AttemptOutcome,
+    ) -> Result<(), RepositoryError>;
     /// Dead letters, oldest first.
     async fn dead_letters(&self, limit: u32) -> Result<Vec<OutboxMessage>, RepositoryError>;
     /// Puts a dead letter back in line; false when `id` is not dead.
@@ -160,12 +170,32 @@ mod tests {
     #[test]
     fn backoff_doubles_to_an_hour_and_stops_after_a_day() {
         let t0 = datetime!(2025-03-06 10:00 UTC);
-        assert_eq!(next_attempt(t0, 1, t0, 0.5), Some(t0 + Duration::seconds(10)));
-        assert_eq!(next_attempt(t0, 2, t0, 0.5), Some(t0 + Duration::seconds(20)));
+        assert_eq!(
+            next_attempt(t0, 1, t0, 0.5),
+            Some(t0 + Duration::seconds(10))
+        );
+        assert_eq!(
+            next_attempt(t0, 2, t0, 0.5),
+            Some(t0 + Duration::seconds(20))
+        );
         assert_eq!(next_attempt(t0, 12, t0, 0.5), Some(t0 + Duration::hours(1)));
-        assert_eq!(next_attempt(t0, 1, t0, 0.0), Some(t0 + Duration::seconds(8)));
-        assert_eq!(next_attempt(t0, 1, t0, 1.0), Some(t0 + Duration::seconds(12)));
-        assert_eq!(next_attempt(t0, 30, t0 + Duration::hours(23) + Duration::minutes(30), 0.5), None);
+        assert_eq!(
+            next_attempt(t0, 1, t0, 0.0),
+            Some(t0 + Duration::seconds(8))
+        );
+        assert_eq!(
+            next_attempt(t0, 1, t0, 1.0),
+            Some(t0 + Duration::seconds(12))
+        );
+        assert_eq!(
+            next_attempt(
+                t0,
+                30,
+                t0 + Duration::hours(23) + Duration::minutes(30),
+                0.5
+            ),
+            None
+        );
         assert!(next_attempt(t0, 30, t0 + Duration::hours(22), 0.5).is_some());
     }
 }

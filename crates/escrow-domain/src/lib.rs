@@ -97,9 +97,9 @@
 pub mod calendar;
 pub mod checkout;
 pub mod contract;
-pub mod delivery;
 #[cfg(feature = "contract-tests")]
 pub mod contract_tests;
+pub mod delivery;
 pub mod ids;
 pub mod limits;
 pub mod money;

@@ -165,6 +165,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(admin::trade_action),
         )
         .route("/admin/v1/refunds", web::get().to(admin::refund_queue))
+        .route(
+            "/admin/v1/outbox/dead-letters",
+            web::get().to(admin::dead_letters),
+        )
+        .route(
+            "/admin/v1/outbox/{id}/replay",
+            web::post().to(admin::replay),
+        )
         .route("/admin/v1/holidays", web::get().to(admin::holidays))
         .route("/admin/v1/holidays", web::post().to(admin::add_holiday))
         .route(

@@ -1,10 +1,10 @@
-//! Prometheus metrics of the HTTP layer (`GET /metrics`).
+//! Prometheus metrics (`GET /metrics`): HTTP requests, the outbox backlog and deliveries, job runs.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
-/// The registry and the HTTP instruments.
+/// The registry and the instruments.
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
@@ -12,20 +12,36 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     /// Request durations by route.
     pub durations: HistogramVec,
+    /// Outbox rows waiting.
+    pub outbox_pending: IntGauge,
+    /// Outbox dead letters.
+    pub outbox_dead: IntGauge,
+    /// Age of the oldest waiting outbox row, seconds.
+    pub outbox_oldest_seconds: IntGauge,
+    /// Delivery attempts by outcome (delivered, retried, dead, skipped).
+    pub outbox_attempts: IntCounterVec,
+    /// Job runs by job and outcome.
+    pub job_runs: IntCounterVec,
+}
+
+fn counter(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    IntCounterVec::new(Opts::new(name, help), labels)
+        .unwrap_or_else(|_| unreachable!("static metric definition"))
+}
+
+fn gauge(name: &str, help: &str) -> IntGauge {
+    IntGauge::new(name, help).unwrap_or_else(|_| unreachable!("static metric definition"))
 }
 
 impl Metrics {
-    /// A fresh registry with the HTTP instruments.
+    /// A fresh registry with every instrument.
     pub fn new() -> Self {
         let registry = Registry::new();
-        let requests = IntCounterVec::new(
-            Opts::new(
-                "escrow_http_requests_total",
-                "HTTP requests by method, route and status",
-            ),
+        let requests = counter(
+            "escrow_http_requests_total",
+            "HTTP requests by method, route and status",
             &["method", "route", "status"],
-        )
-        .unwrap_or_else(|_| unreachable!("static metric definition"));
+        );
         let durations = HistogramVec::new(
             HistogramOpts::new(
                 "escrow_http_request_duration_seconds",
@@ -37,12 +53,38 @@ impl Metrics {
             &["route"],
         )
         .unwrap_or_else(|_| unreachable!("static metric definition"));
+        let outbox_pending = gauge("escrow_outbox_pending", "Outbox rows waiting for delivery");
+        let outbox_dead = gauge("escrow_outbox_dead", "Outbox rows given up (dead letters)");
+        let outbox_oldest_seconds = gauge(
+            "escrow_outbox_oldest_pending_seconds",
+            "Age of the oldest waiting outbox row",
+        );
+        let outbox_attempts = counter(
+            "escrow_outbox_attempts_total",
+            "Outbox delivery attempts by outcome",
+            &["outcome"],
+        );
+        let job_runs = counter(
+            "escrow_job_runs_total",
+            "Job runs by job and outcome",
+            &["job", "outcome"],
+        );
         let _ = registry.register(Box::new(requests.clone()));
         let _ = registry.register(Box::new(durations.clone()));
+        let _ = registry.register(Box::new(outbox_pending.clone()));
+        let _ = registry.register(Box::new(outbox_dead.clone()));
+        let _ = registry.register(Box::new(outbox_oldest_seconds.clone()));
+        let _ = registry.register(Box::new(outbox_attempts.clone()));
+        let _ = registry.register(Box::new(job_runs.clone()));
         Metrics {
             registry,
             requests,
             durations,
+            outbox_pending,
+            outbox_dead,
+            outbox_oldest_seconds,
+            outbox_attempts,
+            job_runs,
         }
     }
 

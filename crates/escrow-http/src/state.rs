@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use escrow_domain::delivery::OutboxStore;
 use escrow_domain::ports::{
     AdminRepository, Clock, PartnerRepository, ProductRepository, RulesRepository, TradeQueries,
 };
@@ -31,6 +32,8 @@ pub struct AppState {
     pub rules: Arc<dyn RulesRepository>,
     /// Operator data.
     pub admin: Arc<dyn AdminRepository>,
+    /// The outbox (dead letters, replay).
+    pub outbox: Arc<dyn OutboxStore>,
     /// Member tokens.
     pub tokens: TokenIssuer,
     /// Hosted-page links.

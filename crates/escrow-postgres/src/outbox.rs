@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use escrow_domain::delivery::{AttemptOutcome, OutboxKind, OutboxMessage, OutboxStats, OutboxStore};
+use escrow_domain::delivery::{
+    AttemptOutcome, OutboxKind, OutboxMessage, OutboxStats, OutboxStore,
+};
 use escrow_domain::ids::{PartnerId, TradeId};
 use escrow_domain::ports::RepositoryError;
 use time::{Duration, OffsetDateTime};
@@ -28,7 +30,16 @@ impl PgOutbox {
     }
 }
 
-type Row = (i64, Uuid, String, Uuid, Option<Uuid>, serde_json::Value, i32, OffsetDateTime);
+type Row = (
+    i64,
+    Uuid,
+    String,
+    Uuid,
+    Option<Uuid>,
+    serde_json::Value,
+    i32,
+    OffsetDateTime,
+);
 
 fn message(r: Row) -> Result<OutboxMessage, RepositoryError> {
     let kind = match r.2.as_str() {
@@ -70,7 +81,12 @@ struct Claimed {
 
 #[async_trait]
 impl OutboxStore for PgOutbox {
-    async fn claim_due(&self, now: OffsetDateTime, limit: u32, lease: Duration) -> Result<Vec<OutboxMessage>, RepositoryError> {
+    async fn claim_due(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+        lease: Duration,
+    ) -> Result<Vec<OutboxMessage>, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let rows: Vec<Claimed> = diesel::sql_query(
             "UPDATE outbox SET next_attempt_at = $2 \
@@ -86,20 +102,39 @@ impl OutboxStore for PgOutbox {
         .map_err(storage_error)?;
         let mut out: Vec<OutboxMessage> = rows
             .into_iter()
-            .map(|c| message((c.id, c.event_id, c.kind, c.partner_id, c.trade_id, c.payload, c.attempts, c.created_at)))
+            .map(|c| {
+                message((
+                    c.id,
+                    c.event_id,
+                    c.kind,
+                    c.partner_id,
+                    c.trade_id,
+                    c.payload,
+                    c.attempts,
+                    c.created_at,
+                ))
+            })
             .collect::<Result<_, _>>()?;
         // Deliver in order: oldest first, and a trade's events by sequence.
         out.sort_by_key(|m| (m.created_at, m.id));
         Ok(out)
     }
 
-    async fn record(&self, id: i64, now: OffsetDateTime, outcome: &AttemptOutcome) -> Result<(), RepositoryError> {
-        let (status, next, error, label): (&str, Option<OffsetDateTime>, Option<String>, &str) = match outcome {
-            AttemptOutcome::Delivered => ("DELIVERED", None, None, "DELIVERED"),
-            AttemptOutcome::Skipped(why) => ("SKIPPED", None, Some(why.clone()), "SKIPPED"),
-            AttemptOutcome::Retry { at, error } => ("PENDING", Some(*at), Some(error.clone()), "FAILED"),
-            AttemptOutcome::Dead(error) => ("DEAD", None, Some(error.clone()), "DEAD"),
-        };
+    async fn record(
+        &self,
+        id: i64,
+        now: OffsetDateTime,
+        outcome: &AttemptOutcome,
+    ) -> Result<(), RepositoryError> {
+        let (status, next, error, label): (&str, Option<OffsetDateTime>, Option<String>, &str) =
+            match outcome {
+                AttemptOutcome::Delivered => ("DELIVERED", None, None, "DELIVERED"),
+                AttemptOutcome::Skipped(why) => ("SKIPPED", None, Some(why.clone()), "SKIPPED"),
+                AttemptOutcome::Retry { at, error } => {
+                    ("PENDING", Some(*at), Some(error.clone()), "FAILED")
+                }
+                AttemptOutcome::Dead(error) => ("DEAD", None, Some(error.clone()), "DEAD"),
+            };
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         conn.transaction(async move |conn| -> Result<_, TxError> {
             diesel::update(outbox::table.filter(outbox::id.eq(id)))
@@ -152,16 +187,20 @@ impl OutboxStore for PgOutbox {
     async fn replay(&self, id: i64, now: OffsetDateTime) -> Result<bool, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         // A replay starts a new 24-hour horizon: the row is re-queued as if new, with its event id.
-        let n = diesel::update(outbox::table.filter(outbox::id.eq(id)).filter(outbox::status.eq("DEAD")))
-            .set((
-                outbox::status.eq("PENDING"),
-                outbox::attempts.eq(0),
-                outbox::next_attempt_at.eq(now),
-                outbox::created_at.eq(now),
-            ))
-            .execute(&mut conn)
-            .await
-            .map_err(storage_error)?;
+        let n = diesel::update(
+            outbox::table
+                .filter(outbox::id.eq(id))
+                .filter(outbox::status.eq("DEAD")),
+        )
+        .set((
+            outbox::status.eq("PENDING"),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::created_at.eq(now),
+        ))
+        .execute(&mut conn)
+        .await
+        .map_err(storage_error)?;
         Ok(n == 1)
     }
 

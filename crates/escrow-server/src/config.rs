@@ -22,6 +22,43 @@ pub struct Settings {
     pub unifipay: UnifiPaySettings,
     /// Scheduled jobs.
     pub jobs: JobSettings,
+    /// AlimTalk.
+    pub alimtalk: AlimTalkSettings,
+}
+
+/// AlimTalk (NHN Cloud KakaoTalk Bizmessage v2.3).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlimTalkSettings {
+    /// `simulator` (started in-process, the default) or `remote`.
+    pub mode: String,
+    /// Base URL (remote), e.g. `https://api-alimtalk.cloud.toast.com`.
+    pub base_url: Option<String>,
+    /// The app key.
+    pub app_key: String,
+    /// `X-Secret-Key`.
+    pub secret_key: String,
+    /// The channel's sender key.
+    pub sender_key: String,
+    /// Request timeout, ms.
+    pub timeout_ms: u64,
+    /// SMS/LMS fallback type (`SMS` or `LMS`) and sender number, both or neither.
+    pub fallback_type: Option<String>,
+    /// The fallback's registered sender number.
+    pub fallback_send_no: Option<String>,
+    /// Partners' own template codes: partner id → template (`BUYER_DEPOSIT_ACCOUNT`, …) → code.
+    #[serde(default)]
+    pub template_overrides:
+        std::collections::HashMap<String, std::collections::HashMap<String, String>>,
+}
+
+impl std::fmt::Debug for AlimTalkSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlimTalkSettings")
+            .field("mode", &self.mode)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// HTTP.
@@ -150,6 +187,13 @@ request_timeout_ms = 10000
 [jobs]
 enabled = true
 interval_seconds = 30
+
+[alimtalk]
+mode = "simulator"
+app_key = "sandbox-app-key"
+secret_key = "sandbox-alimtalk-secret"
+sender_key = "sandbox-sender"
+timeout_ms = 5000
 "#;
 
 /// Why the configuration is unusable.
@@ -250,6 +294,45 @@ impl Settings {
                 self.unifipay.currency
             ));
         }
+        match self.alimtalk.mode.as_str() {
+            "simulator" => {}
+            "remote" => {
+                if self
+                    .alimtalk
+                    .base_url
+                    .as_deref()
+                    .is_none_or(|u| !u.starts_with("http"))
+                {
+                    problems.push("alimtalk.base_url is required (an http(s) URL) when alimtalk.mode = \"remote\"".to_owned());
+                }
+            }
+            other => problems.push(format!(
+                "alimtalk.mode = {other:?}: use \"simulator\" or \"remote\""
+            )),
+        }
+        if self.alimtalk.fallback_type.is_some() != self.alimtalk.fallback_send_no.is_some() {
+            problems.push(
+                "alimtalk.fallback_type and alimtalk.fallback_send_no go together".to_owned(),
+            );
+        }
+        for (partner, templates) in &self.alimtalk.template_overrides {
+            if partner.parse::<uuid::Uuid>().is_err() {
+                problems.push(format!(
+                    "alimtalk.template_overrides: {partner:?} is not a partner id"
+                ));
+            }
+            for template in templates.keys() {
+                if serde_json::from_value::<escrow_domain::notification::AlimTalkTemplate>(
+                    serde_json::Value::String(template.clone()),
+                )
+                .is_err()
+                {
+                    problems.push(format!(
+                        "alimtalk.template_overrides: unknown template {template:?}"
+                    ));
+                }
+            }
+        }
         if self.jobs.interval_seconds == 0 {
             problems.push("jobs.interval_seconds must be at least 1".to_owned());
         }
@@ -268,5 +351,26 @@ impl Settings {
             .unwrap_or_else(|| format!("http://{}", self.http.listen))
             .trim_end_matches('/')
             .to_owned()
+    }
+}
+
+impl AlimTalkSettings {
+    /// The template overrides as the outbox worker takes them (validated at load).
+    pub fn overrides(&self) -> escrow_domain::services::TemplateOverrides {
+        self.template_overrides
+            .iter()
+            .filter_map(|(partner, templates)| {
+                let id = partner.parse::<escrow_domain::ids::PartnerId>().ok()?;
+                let map = templates
+                    .iter()
+                    .filter_map(|(t, code)| {
+                        let t =
+                            serde_json::from_value(serde_json::Value::String(t.clone())).ok()?;
+                        Some((t, code.clone()))
+                    })
+                    .collect();
+                Some((id, map))
+            })
+            .collect()
     }
 }

@@ -14,16 +14,18 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{web, HttpServer};
+use escrow_domain::delivery::{AlimTalkSender, CallbackSender, OutboxStore};
 use escrow_domain::payment::{PaymentGateway, PaymentRouting};
 use escrow_domain::ports::{Clock, SystemClock};
 use escrow_domain::services::{
-    CheckoutPorts, CheckoutService, MemberService, ProductService, TradeService,
+    CheckoutPorts, CheckoutService, MemberService, OutboxWorker, ProductService, TemplateOverrides,
+    TradeService,
 };
 use escrow_domain::signup::SandboxIdentityVerifier;
 use escrow_http::{AppState, LinkSigner, Metrics, TokenIssuer, TokenKey};
 use escrow_postgres::{
-    Database, Directory, PgAdmin, PgCheckoutRepository, PgRulesRepository, PgTradeQueries,
-    PgTradeRepository,
+    Database, Directory, PgAdmin, PgCheckoutRepository, PgOutbox, PgRulesRepository,
+    PgTradeQueries, PgTradeRepository,
 };
 use escrow_unifipay::{UnifiPayClient, UnifiPayConfig};
 
@@ -45,6 +47,12 @@ pub struct ServerParts {
     pub workers: usize,
     /// Run the jobs every this often (`None`: not at all).
     pub job_interval: Option<Duration>,
+    /// Sends AlimTalks.
+    pub alimtalk: Arc<dyn AlimTalkSender>,
+    /// Posts partner callbacks.
+    pub callbacks: Arc<dyn CallbackSender>,
+    /// Partners' own AlimTalk template codes.
+    pub template_overrides: TemplateOverrides,
 }
 
 /// A running server.
@@ -59,6 +67,111 @@ pub struct RunningServer {
     pub trades: Arc<TradeService>,
     /// The checkout use cases.
     pub checkouts: Arc<CheckoutService>,
+    /// Every job, to run on demand (tests, `escrow-server jobs run`).
+    pub jobs: Arc<Jobs>,
+}
+
+/// The batch jobs and the outbox worker of one instance.
+pub struct Jobs {
+    /// Trade timers.
+    pub trades: Arc<TradeService>,
+    /// Checkout expiry.
+    pub checkouts: Arc<CheckoutService>,
+    /// Outbox delivery.
+    pub outbox: Arc<OutboxWorker>,
+    /// The outbox's backlog, for metrics.
+    pub store: Arc<dyn OutboxStore>,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What one pass of every job did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobReport {
+    /// Checkouts expired.
+    pub checkouts_expired: usize,
+    /// Trade timers applied.
+    pub timers_applied: usize,
+    /// Trade timers skipped (held, moved on, handled elsewhere).
+    pub timers_skipped: usize,
+    /// Outbox rows delivered.
+    pub delivered: usize,
+    /// Outbox rows to retry.
+    pub retried: usize,
+    /// Outbox rows dead-lettered.
+    pub dead: usize,
+}
+
+impl Jobs {
+    /// Runs every job once, in order: checkout expiry, trade timers (until none is due), outbox.
+    pub async fn run_once(&self) -> Result<JobReport, String> {
+        let mut report = JobReport::default();
+        report.checkouts_expired = self
+            .checkouts
+            .expire_due(500)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.metrics
+            .job_runs
+            .with_label_values(&["checkout-expiry", "ok"])
+            .inc();
+        // A timer's command can make another timer due at once (delivery → same-day reminder).
+        for _ in 0..5 {
+            let run = self
+                .trades
+                .run_due_timers("scheduler", 500)
+                .await
+                .map_err(|e| e.to_string())?;
+            report.timers_applied += run.applied;
+            report.timers_skipped += run.skipped;
+            if run.applied == 0 {
+                break;
+            }
+        }
+        self.metrics
+            .job_runs
+            .with_label_values(&["trade-timers", "ok"])
+            .inc();
+        loop {
+            let run = self.outbox.run_once(200).await.map_err(|e| e.to_string())?;
+            report.delivered += run.delivered + run.skipped;
+            report.retried += run.retried;
+            report.dead += run.dead;
+            self.metrics
+                .outbox_attempts
+                .with_label_values(&["delivered"])
+                .inc_by(run.delivered as u64);
+            self.metrics
+                .outbox_attempts
+                .with_label_values(&["retried"])
+                .inc_by(run.retried as u64);
+            self.metrics
+                .outbox_attempts
+                .with_label_values(&["dead"])
+                .inc_by(run.dead as u64);
+            self.metrics
+                .outbox_attempts
+                .with_label_values(&["skipped"])
+                .inc_by(run.skipped as u64);
+            if run.delivered + run.retried + run.dead + run.skipped < 200 {
+                break;
+            }
+        }
+        self.metrics
+            .job_runs
+            .with_label_values(&["outbox", "ok"])
+            .inc();
+        if let Ok(stats) = self.store.stats(self.clock.now()).await {
+            self.metrics.outbox_pending.set(stats.pending);
+            self.metrics.outbox_dead.set(stats.dead);
+            self.metrics
+                .outbox_oldest_seconds
+                .set(stats.oldest_pending_seconds);
+        }
+        Ok(report)
+    }
 }
 
 /// Builds the services over `db` and starts the HTTP server (and the jobs, if asked).
@@ -92,6 +205,24 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         clock.clone(),
         parts.public_base_url.clone(),
     ));
+    let outbox_store = Arc::new(PgOutbox::new(pool.clone()));
+    let metrics = Metrics::new();
+    let jobs = Arc::new(Jobs {
+        trades: trades.clone(),
+        checkouts: checkouts.clone(),
+        outbox: Arc::new(OutboxWorker::new(
+            outbox_store.clone(),
+            directory.clone(),
+            directory.clone(),
+            parts.alimtalk,
+            parts.callbacks,
+            clock.clone(),
+            parts.template_overrides,
+        )),
+        store: outbox_store.clone(),
+        metrics: metrics.clone(),
+        clock: clock.clone(),
+    });
     let state = AppState {
         partners: directory.clone(),
         members: Arc::new(MemberService::new(
@@ -111,11 +242,12 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         queries: Arc::new(PgTradeQueries::new(pool.clone())),
         rules,
         admin: Arc::new(PgAdmin::new(pool)),
+        outbox: outbox_store,
         tokens: TokenIssuer::new(parts.token_keys),
         links: LinkSigner::new(parts.link_key),
         clock,
         public_base_url: parts.public_base_url.trim_end_matches('/').to_owned(),
-        metrics: Metrics::new(),
+        metrics,
     };
     let addr = parts.listener.local_addr()?;
     let data = web::Data::new(state);
@@ -127,7 +259,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
     let handle = server.handle();
     let server = tokio::spawn(server);
     if let Some(every) = parts.job_interval {
-        spawn_jobs(trades.clone(), checkouts.clone(), every);
+        spawn_jobs(jobs.clone(), every);
     }
     Ok(RunningServer {
         base_url: format!("http://{addr}"),
@@ -135,30 +267,26 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         server,
         trades,
         checkouts,
+        jobs,
     })
 }
 
-/// Runs every job once: checkout expiry, then the commands of due trade timers. Returns a summary.
-pub async fn run_jobs_once(trades: &TradeService, checkouts: &CheckoutService) -> String {
-    let expired = match checkouts.expire_due(500).await {
-        Ok(n) => n.to_string(),
-        Err(e) => format!("error: {e}"),
-    };
-    let due = match trades.run_due_timers("scheduler", 500).await {
-        Ok(run) => format!("{} applied, {} skipped", run.applied, run.skipped),
-        Err(e) => format!("error: {e}"),
-    };
-    format!("checkouts expired: {expired}; trade timers: {due}")
-}
-
-fn spawn_jobs(trades: Arc<TradeService>, checkouts: Arc<CheckoutService>, every: Duration) {
+fn spawn_jobs(jobs: Arc<Jobs>, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            let summary = run_jobs_once(&trades, &checkouts).await;
-            tracing::debug!(%summary, "jobs ran");
+            match jobs.run_once().await {
+                Ok(report) => tracing::debug!(?report, "jobs ran"),
+                Err(error) => {
+                    jobs.metrics
+                        .job_runs
+                        .with_label_values(&["all", "error"])
+                        .inc();
+                    tracing::warn!(%error, "a job failed; the next run retries")
+                }
+            }
         }
     });
 }

@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use escrow_alimtalk::simulator::AlimTalkSimulator;
+use escrow_alimtalk::{AlimTalkClient, AlimTalkConfig, Fallback};
+use escrow_callbacks::HttpCallbackSender;
 use escrow_domain::people::{Partner, PartnerSecrets, PartnerStatus, Secret};
 use escrow_domain::ports::{AdminRepository, PartnerRepository};
 use escrow_http::TokenKey;
@@ -12,6 +15,7 @@ use escrow_server::config::Settings;
 use escrow_server::{sandbox, start, system_clock, ServerParts};
 use escrow_unifipay::simulator::{Simulator, SimulatorConfig};
 use escrow_unifipay::UnifiPayConfig;
+use std::sync::Arc;
 
 /// The escrow (안전거래) service.
 #[derive(Parser)]
@@ -80,8 +84,12 @@ enum AdminKeyCommand {
 
 #[derive(Subcommand)]
 enum JobsCommand {
-    /// Runs every job once and exits.
-    Run,
+    /// Runs every job once (checkout expiry, trade timers, outbox delivery) and exits.
+    Run {
+        /// The time the jobs see (RFC 3339); now when absent.
+        #[arg(long)]
+        at: Option<String>,
+    },
 }
 
 fn fail(message: impl std::fmt::Display) -> ! {
@@ -120,7 +128,23 @@ async fn environment(config: Option<&std::path::Path>) -> Env {
     }
 }
 
-async fn serve(env: Env) -> std::io::Result<()> {
+struct Launched {
+    running: escrow_server::RunningServer,
+    public: String,
+    secrets: Option<sandbox::SandboxSecrets>,
+    cluster: Option<escrow_postgres::cluster::LocalCluster>,
+    pg_sim: Option<escrow_unifipay::simulator::SimulatorHandle>,
+    alimtalk_sim: Option<AlimTalkSimulator>,
+}
+
+/// Builds every adapter from the configuration and starts the server (`listen`, or the configured
+/// address) with `clock`; jobs run on their schedule when `scheduled`.
+async fn launch(
+    env: Env,
+    clock: Arc<dyn escrow_domain::ports::Clock>,
+    listen: Option<&str>,
+    scheduled: bool,
+) -> std::io::Result<Launched> {
     let Env {
         settings,
         db,
@@ -180,8 +204,32 @@ async fn serve(env: Env) -> std::io::Result<()> {
         (None, Some(s)) => s.link_key.clone().into_bytes(),
         (None, None) => fail("security.link_key is required when database.url is set"),
     };
-    let listener = TcpListener::bind(&settings.http.listen)
-        .unwrap_or_else(|e| fail(format!("cannot listen on {}: {e}", settings.http.listen)));
+    let a = &settings.alimtalk;
+    let (alimtalk_url, alimtalk_sim) = if a.mode == "simulator" {
+        let sim = AlimTalkSimulator::start(TcpListener::bind("127.0.0.1:0")?, &a.secret_key)?;
+        (sim.base_url.clone(), Some(sim))
+    } else {
+        (a.base_url.clone().unwrap_or_default(), None)
+    };
+    let alimtalk = AlimTalkClient::new(AlimTalkConfig {
+        base_url: alimtalk_url,
+        app_key: a.app_key.clone(),
+        secret_key: a.secret_key.clone().into(),
+        sender_key: a.sender_key.clone(),
+        fallback: a.fallback_type.clone().zip(a.fallback_send_no.clone()).map(
+            |(resend_type, send_no)| Fallback {
+                resend_type,
+                send_no,
+            },
+        ),
+        timeout: Duration::from_millis(a.timeout_ms),
+    })
+    .unwrap_or_else(|e| fail(format!("AlimTalk client: {e}")));
+    let callbacks = HttpCallbackSender::new(Duration::from_secs(10))
+        .unwrap_or_else(|e| fail(format!("callback client: {e}")));
+    let address = listen.unwrap_or(&settings.http.listen).to_owned();
+    let listener = TcpListener::bind(&address)
+        .unwrap_or_else(|e| fail(format!("cannot listen on {address}: {e}")));
     let running = start(
         &db,
         ServerParts {
@@ -190,39 +238,68 @@ async fn serve(env: Env) -> std::io::Result<()> {
             unifipay,
             token_keys,
             link_key,
-            clock: system_clock(),
+            clock,
             workers: settings
                 .http
                 .workers
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
-            job_interval: settings
-                .jobs
-                .enabled
+            job_interval: (scheduled && settings.jobs.enabled)
                 .then(|| Duration::from_secs(settings.jobs.interval_seconds)),
+            alimtalk: Arc::new(alimtalk),
+            callbacks: Arc::new(callbacks),
+            template_overrides: settings.alimtalk.overrides(),
         },
     )?;
-    tracing::info!(url = %running.base_url, "escrow-server listening");
-    if let Some(s) = &secrets {
+    Ok(Launched {
+        running,
+        public,
+        secrets,
+        cluster,
+        pg_sim: simulator,
+        alimtalk_sim,
+    })
+}
+
+async fn shutdown(l: Launched) {
+    if let Some(sim) = l.pg_sim {
+        sim.stop().await;
+    }
+    if let Some(sim) = l.alimtalk_sim {
+        sim.stop().await;
+    }
+    if let Some(c) = l.cluster {
+        let _ = c.stop();
+    }
+}
+
+async fn serve(env: Env) -> std::io::Result<()> {
+    let mut l = launch(env, system_clock(), None, true).await?;
+    tracing::info!(url = %l.running.base_url, "escrow-server listening");
+    if let Some(s) = &l.secrets {
         println!(
             "{}",
             sandbox::banner(
                 s,
-                &public,
-                simulator.as_ref().map_or("-", |s| s.base_url.as_str())
+                &l.public,
+                l.pg_sim.as_ref().map_or("-", |s| s.base_url.as_str())
             )
         );
     }
-    let result = running
-        .server
+    let server = std::mem::replace(&mut l.running.server, tokio::spawn(async { Ok(()) }));
+    let result = server
         .await
         .unwrap_or_else(|e| Err(std::io::Error::other(e)));
-    if let Some(sim) = simulator {
-        sim.stop().await;
-    }
-    if let Some(c) = cluster {
-        let _ = c.stop();
-    }
+    shutdown(l).await;
     result
+}
+
+/// A clock stopped at one instant (`jobs run --at`).
+struct FixedClock(time::OffsetDateTime);
+
+impl escrow_domain::ports::Clock for FixedClock {
+    fn now(&self) -> time::OffsetDateTime {
+        self.0
+    }
 }
 
 #[tokio::main]
@@ -329,11 +406,29 @@ async fn main() -> std::io::Result<()> {
             Ok(())
         }
         Command::Jobs {
-            command: JobsCommand::Run,
+            command: JobsCommand::Run { at },
         } => {
             let env = environment(cli.config.as_deref()).await;
-            let _ = env;
-            fail("jobs run: use the server's scheduler for now")
+            let clock: Arc<dyn escrow_domain::ports::Clock> = match at {
+                Some(text) => Arc::new(FixedClock(
+                    time::OffsetDateTime::parse(
+                        &text,
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .unwrap_or_else(|_| {
+                        fail(format!(
+                            "--at {text:?}: use RFC 3339, e.g. 2025-03-11T10:01:00+09:00"
+                        ))
+                    }),
+                )),
+                None => system_clock(),
+            };
+            let l = launch(env, clock, Some("127.0.0.1:0"), false).await?;
+            let report = l.running.jobs.run_once().await.unwrap_or_else(|e| fail(e));
+            println!("{report:?}");
+            l.running.handle.stop(true).await;
+            shutdown(l).await;
+            Ok(())
         }
     }
 }

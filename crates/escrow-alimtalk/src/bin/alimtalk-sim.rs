@@ -32,7 +32,11 @@ async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt().with_env_filter("info").init();
     let args = Args::parse();
     let sim = AlimTalkSimulator::start(TcpListener::bind(&args.listen)?, &args.secret_key)?;
-    sim.set_behavior(Behavior { fail: args.fail, hang_ms: args.hang_ms, rejected_templates: args.rejected_templates });
+    sim.set_behavior(Behavior {
+        fail: args.fail,
+        hang_ms: args.hang_ms,
+        rejected_templates: args.rejected_templates,
+    });
     tracing::info!(url = %sim.base_url, "AlimTalk simulator listening");
     tokio::signal::ctrl_c().await?;
     sim.stop().await;

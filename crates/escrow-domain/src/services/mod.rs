@@ -11,6 +11,6 @@ pub use catalog::{ProductError, ProductService, ProductUpsert};
 pub use members::{
     member_key_hash, origin_of, return_url_allowed, MemberError, MemberService, SignupResult,
 };
+pub use outbox::{OutboxRun, OutboxWorker, TemplateOverrides};
 pub use payments::{CheckoutError, CheckoutPorts, CheckoutRequest, CheckoutService, PaymentResult};
 pub use trades::{DueRun, TradeService, TradeServiceError};
-pub use outbox::{OutboxRun, OutboxWorker, TemplateOverrides};

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use time::Duration;
 
 use crate::delivery::{
-    next_attempt, AlimTalkMessage, AlimTalkSender, AttemptOutcome, CallbackSender, DeliveryError, OutboxKind,
-    OutboxMessage, OutboxStore,
+    next_attempt, AlimTalkMessage, AlimTalkSender, AttemptOutcome, CallbackSender, DeliveryError,
+    OutboxKind, OutboxMessage, OutboxStore,
 };
 use crate::ids::{MemberId, PartnerId};
 use crate::notification::AlimTalkTemplate;
@@ -63,7 +63,15 @@ impl OutboxWorker {
         clock: Arc<dyn Clock>,
         overrides: TemplateOverrides,
     ) -> Self {
-        OutboxWorker { store, members, partners, alimtalk, callbacks, clock, overrides }
+        OutboxWorker {
+            store,
+            members,
+            partners,
+            alimtalk,
+            callbacks,
+            clock,
+            overrides,
+        }
     }
 
     async fn deliver(&self, m: &OutboxMessage) -> Result<Option<String>, DeliveryError> {
@@ -100,7 +108,9 @@ impl OutboxWorker {
                 template_code,
                 recipient: member.phone,
                 variables,
-                grouping_key: m.trade_id.map_or_else(|| m.event_id.to_string(), |t| t.to_string()),
+                grouping_key: m
+                    .trade_id
+                    .map_or_else(|| m.event_id.to_string(), |t| t.to_string()),
             })
             .await
     }
@@ -123,12 +133,18 @@ impl OutboxWorker {
             keys.push(s.expose().as_bytes());
         }
         if keys.is_empty() {
-            return Err(DeliveryError::Permanent("the partner has no webhook secret".into()));
+            return Err(DeliveryError::Permanent(
+                "the partner has no webhook secret".into(),
+            ));
         }
-        let body = serde_json::to_vec(&m.payload).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        let body =
+            serde_json::to_vec(&m.payload).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         let t = self.clock.now().unix_timestamp();
         let signature = escrow_signature::callback_signature_header(&keys, t, &body);
-        self.callbacks.post(&url, &body, &signature).await.map(|()| None)
+        self.callbacks
+            .post(&url, &body, &signature)
+            .await
+            .map(|()| None)
     }
 
     /// Delivers what is due now (at most `limit` rows).
@@ -152,7 +168,12 @@ impl OutboxWorker {
                     AttemptOutcome::Dead(e)
                 }
                 Err(DeliveryError::Transient(e)) => {
-                    match next_attempt(m.created_at, attempts, self.clock.now(), jitter(&m.event_id, attempts)) {
+                    match next_attempt(
+                        m.created_at,
+                        attempts,
+                        self.clock.now(),
+                        jitter(&m.event_id, attempts),
+                    ) {
                         Some(at) => {
                             run.retried += 1;
                             AttemptOutcome::Retry { at, error: e }

@@ -384,3 +384,74 @@ pub async fn remove_holiday(
         Err(ApiError::not_found("holiday"))
     }
 }
+
+/// A dead letter.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetterView {
+    /// Row id (for replay).
+    pub id: i64,
+    /// The event id the partner deduplicates by.
+    pub event_id: String,
+    /// `ALIMTALK` or `CALLBACK`.
+    pub kind: String,
+    /// The partner.
+    pub partner_id: String,
+    /// The trade, if any.
+    pub trade_id: Option<String>,
+    /// Attempts made.
+    pub attempts: i32,
+    /// When it was queued.
+    pub created_at: String,
+    /// What was to be delivered.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+/// Messages given up after 24 hours of retries (or refused for good).
+#[utoipa::path(get, path = "/admin/v1/outbox/dead-letters", tag = "admin", security(("admin_key" = [])),
+    responses((status = 200, body = Vec<DeadLetterView>), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn dead_letters(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+) -> Result<HttpResponse, ApiError> {
+    let dead = state.outbox.dead_letters(500).await?;
+    Ok(HttpResponse::Ok().json(
+        dead.into_iter()
+            .map(|m| DeadLetterView {
+                id: m.id,
+                event_id: m.event_id.to_string(),
+                kind: if m.kind == escrow_domain::delivery::OutboxKind::Alimtalk {
+                    "ALIMTALK"
+                } else {
+                    "CALLBACK"
+                }
+                .to_owned(),
+                partner_id: m.partner_id.to_string(),
+                trade_id: m.trade_id.map(|t| t.to_string()),
+                attempts: m.attempts,
+                created_at: crate::dto::rfc3339(m.created_at),
+                payload: m.payload,
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Puts a dead letter back in line (same event id, a new 24-hour horizon).
+#[utoipa::path(post, path = "/admin/v1/outbox/{id}/replay", tag = "admin", security(("admin_key" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 202, body = Object), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn replay(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: i64 = path
+        .parse()
+        .map_err(|_| ApiError::not_found("dead letter"))?;
+    if state.outbox.replay(id, state.clock.now()).await? {
+        Ok(HttpResponse::Accepted().json(serde_json::json!({ "id": id, "status": "PENDING" })))
+    } else {
+        Err(ApiError::not_found("dead letter"))
+    }
+}

@@ -1,0 +1,286 @@
+//! Jobs with a controlled clock: each fires a minute after its time and not a minute before; the
+//! outbox then delivers the AlimTalks (to the AlimTalk simulator) and the signed callbacks (to the
+//! partner's receiver).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use escrow_e2e::{phone_of, App, WEBHOOK_SECRET};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use time::{Duration, OffsetDateTime};
+
+const MINUTE: Duration = Duration::minutes(1);
+
+async fn command(app: &App, who: &escrow_e2e::Member, id: &str, action: &str, body: Value) {
+    let r = app
+        .member_call(who, Method::POST, &format!("/api/v1/trades/{id}/{action}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "{action}: {}",
+        r.text().await.unwrap()
+    );
+}
+
+async fn status(app: &App, id: &str) -> (u64, u64) {
+    let t = app.admin_trade(id).await;
+    (
+        t["status"]["code"].as_u64().unwrap(),
+        t["withdrawal"]["code"].as_u64().unwrap(),
+    )
+}
+
+/// Runs the jobs at `at` and returns the trade's (status, withdrawal) afterwards.
+async fn at(app: &App, when: OffsetDateTime, id: &str) -> (u64, u64) {
+    app.clock.set(when);
+    app.run_jobs().await;
+    status(app, id).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_reminders_automatic_approval_and_payout_fire_on_time() {
+    let app = App::spawn().await;
+    let (buyer, seller, id) = app.paid_trade("timers").await;
+    command(
+        &app,
+        &seller,
+        &id,
+        "shipment",
+        json!({ "carrier": "005", "invoiceNumber": "612345678901" }),
+    )
+    .await;
+    let r = app
+        .signed(
+            Method::POST,
+            &format!("/api/v1/trades/{id}/delivered"),
+            Some(&json!({})),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let buyer_phone = phone_of(&buyer.user);
+    let seller_phone = phone_of(&seller.user);
+
+    // The delivered-day request goes at once.
+    app.run_jobs().await;
+    assert_eq!(
+        app.alimtalks("ESCROW_B_APPROVAL_REQUEST_DELIVERED"),
+        [buyer_phone.clone()]
+    );
+    assert_eq!(app.alimtalks("ESCROW_B_SHIPPED"), [buyer_phone.clone()]);
+    assert_eq!(
+        app.alimtalks("ESCROW_S_SHIP_REQUEST"),
+        [seller_phone.clone()]
+    );
+
+    // −3 and −1 business days, then the approval itself.
+    for (timer, code) in [
+        ("APPROVAL_REMINDER_3", "ESCROW_B_APPROVAL_REQUEST"),
+        ("APPROVAL_REMINDER_1", "ESCROW_B_APPROVAL_REMINDER"),
+    ] {
+        let due = app.due(&id, timer).await;
+        at(&app, due - MINUTE, &id).await;
+        assert!(app.alimtalks(code).is_empty(), "{code} a minute early");
+        at(&app, due + MINUTE, &id).await;
+        assert_eq!(app.alimtalks(code), [buyer_phone.clone()], "{code}");
+    }
+    let approval = app.due(&id, "AUTO_APPROVAL").await;
+    assert_eq!(at(&app, approval - MINUTE, &id).await, (32, 80));
+    assert_eq!(at(&app, approval + MINUTE, &id).await, (33, 80));
+    assert_eq!(app.alimtalks("ESCROW_S_APPROVED"), [seller_phone.clone()]);
+    let t = app.admin_trade(&id).await;
+    assert!(t["payoutDate"].is_string());
+
+    let payout = app.due(&id, "PAYOUT").await;
+    assert_eq!(at(&app, payout - MINUTE, &id).await, (33, 80));
+    assert_eq!(at(&app, payout + MINUTE, &id).await, (33, 83));
+    assert!(app.timers(&id).await.is_empty());
+    let instructed = app
+        .text(&format!(
+            "SELECT status AS v FROM payouts WHERE trade_id = '{id}'"
+        ))
+        .await;
+    assert_eq!(instructed, "INSTRUCTED");
+
+    // Every change reached the partner, signed, once per event, in sequence.
+    let callbacks: Vec<(Value, String)> = app.receiver.received.lock().unwrap().clone();
+    let mine: Vec<&(Value, String)> = callbacks
+        .iter()
+        .filter(|(b, _)| b["data"]["id"] == id.as_str())
+        .collect();
+    let sequences: Vec<i64> = mine
+        .iter()
+        .map(|(b, _)| b["sequence"].as_i64().unwrap())
+        .collect();
+    let mut sorted = sequences.clone();
+    sorted.sort();
+    sorted.dedup();
+    // 1 opened (payment.succeeded and trade.status_changed), 2 shipped, 3 delivered, 4–6 the three
+    // reminders (no callback), 7 approved, 8 paid out.
+    assert_eq!(sorted, [1, 2, 3, 7, 8], "{sequences:?}");
+    assert_eq!(sequences.len(), 6, "one callback per event: {sequences:?}");
+    for (body, signature) in &mine {
+        let raw = serde_json::to_vec(body).unwrap();
+        let t: i64 = signature
+            .trim_start_matches("t=")
+            .split(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        escrow_callbacks::verify(signature, &raw, WEBHOOK_SECRET, t).unwrap();
+    }
+    let batch = app
+        .text(&format!("SELECT string_agg(command, ',' ORDER BY sequence) AS v FROM trade_events WHERE trade_id = '{id}' AND actor_role = 'BATCH'"))
+        .await;
+    assert_eq!(batch, "REMIND,REMIND,REMIND,APPROVE_PURCHASE,PAY_OUT");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unpaid_virtual_account_is_reminded_at_5_hours_and_cancelled_at_24() {
+    let app = App::spawn().await;
+    let buyer = app.member("va-buyer").await;
+    let seller = app.member("va-seller").await;
+    let product = app.product(&seller, 30_000, &["VIRTUAL_ACCOUNT"]).await;
+    let checkout = app.checkout(&buyer, &product, "VIRTUAL_ACCOUNT").await;
+    let back = app.pay(&checkout, "approve").await;
+    let id = back
+        .split("tradeId=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(status(&app, &id).await, (13, 80));
+    app.run_jobs().await;
+    assert_eq!(
+        app.alimtalks("ESCROW_B_DEPOSIT_ACCOUNT"),
+        [phone_of(&buyer.user)]
+    );
+
+    let reminder = app.due(&id, "DEPOSIT_REMINDER").await;
+    at(&app, reminder - MINUTE, &id).await;
+    assert!(app.alimtalks("ESCROW_B_DEPOSIT_CLOSING").is_empty());
+    at(&app, reminder + MINUTE, &id).await;
+    assert_eq!(
+        app.alimtalks("ESCROW_B_DEPOSIT_CLOSING"),
+        [phone_of(&buyer.user)]
+    );
+
+    let deadline = app.due(&id, "DEPOSIT_DEADLINE").await;
+    assert_eq!(at(&app, deadline - MINUTE, &id).await, (13, 80));
+    assert_eq!(at(&app, deadline + MINUTE, &id).await, (14, 80));
+    let product_status = app
+        .text(&format!(
+            "SELECT status AS v FROM products WHERE id = '{product}'"
+        ))
+        .await;
+    assert_eq!(product_status, "ON_SALE", "the product is released");
+    let used = app
+        .text("SELECT coalesce(sum(used), 0)::text AS v FROM seller_limit_usage")
+        .await;
+    assert_eq!(used, "0", "the seller's limits are released");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ignored_cancel_requests_are_agreed_and_returns_refunded_on_time() {
+    let app = App::spawn().await;
+    let (buyer, _, cancel) = app.paid_trade("ignored").await;
+    command(
+        &app,
+        &buyer,
+        &cancel,
+        "cancel",
+        json!({ "reason": "단순변심" }),
+    )
+    .await;
+    let (buyer2, seller2, returned) = app.paid_trade("returned").await;
+    command(
+        &app,
+        &seller2,
+        &returned,
+        "shipment",
+        json!({ "carrier": "005", "invoiceNumber": "1" }),
+    )
+    .await;
+    command(
+        &app,
+        &buyer2,
+        &returned,
+        "return-request",
+        json!({ "reason": "불량", "returnShippingPayer": "SELLER" }),
+    )
+    .await;
+    command(
+        &app,
+        &seller2,
+        &returned,
+        "return-agree",
+        json!({ "returnAddress": "서울" }),
+    )
+    .await;
+    command(
+        &app,
+        &buyer2,
+        &returned,
+        "return-shipment",
+        json!({ "carrier": "004", "invoiceNumber": "2" }),
+    )
+    .await;
+    command(&app, &seller2, &returned, "return-complete", json!({})).await;
+
+    let agree = app.due(&cancel, "AUTO_CANCEL_AGREEMENT").await;
+    let refund = app.due(&returned, "RETURN_REFUND").await;
+    let (first, second) = if agree <= refund {
+        ((agree, &cancel), (refund, &returned))
+    } else {
+        ((refund, &returned), (agree, &cancel))
+    };
+    for (due, id) in [first, second] {
+        let before = at(&app, due - MINUTE, id).await;
+        assert!(before == (34, 80) || before == (54, 80), "{before:?}");
+        let after = at(&app, due + MINUTE, id).await;
+        assert!(after == (35, 82) || after == (54, 84), "{after:?}");
+    }
+    assert_eq!(
+        app.alimtalks("ESCROW_B_CANCEL_AGREED"),
+        [phone_of(&buyer.user)]
+    );
+    let refunds = app
+        .text("SELECT count(*)::text AS v FROM refunds WHERE status = 'PENDING'")
+        .await;
+    assert_eq!(refunds, "2");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unpaid_checkout_expires_after_30_minutes_and_the_partner_is_told() {
+    let app = App::spawn().await;
+    let buyer = app.member("exp-buyer").await;
+    let seller = app.member("exp-seller").await;
+    let product = app.product(&seller, 30_000, &["CARD"]).await;
+    let checkout = app.checkout(&buyer, &product, "CARD").await;
+    let id = checkout["checkoutId"].as_str().unwrap().to_owned();
+    let expires = OffsetDateTime::parse(
+        checkout["expiresAt"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let sql = format!("SELECT status AS v FROM checkouts WHERE id = '{id}'");
+    app.clock.set(expires - MINUTE);
+    app.run_jobs().await;
+    assert_eq!(app.text(&sql).await, "OPEN");
+    app.clock.set(expires + MINUTE);
+    app.run_jobs().await;
+    assert_eq!(app.text(&sql).await, "EXPIRED");
+    let told = app.receiver.bodies().into_iter().any(|b| {
+        b["type"] == "payment.failed"
+            && b["data"]["checkoutId"] == id.as_str()
+            && b["data"]["code"] == "PG_EXPIRED"
+    });
+    assert!(told, "{:?}", app.receiver.bodies());
+}
