@@ -107,12 +107,14 @@ pub struct JobReport {
 impl Jobs {
     /// Runs every job once, in order: checkout expiry, trade timers (until none is due), outbox.
     pub async fn run_once(&self) -> Result<JobReport, String> {
-        let mut report = JobReport::default();
-        report.checkouts_expired = self
-            .checkouts
-            .expire_due(500)
-            .await
-            .map_err(|e| e.to_string())?;
+        let mut report = JobReport {
+            checkouts_expired: self
+                .checkouts
+                .expire_due(500)
+                .await
+                .map_err(|e| e.to_string())?,
+            ..JobReport::default()
+        };
         self.metrics
             .job_runs
             .with_label_values(&["checkout-expiry", "ok"])
