@@ -69,12 +69,15 @@ async fn delivery_reminders_automatic_approval_and_payout_fire_on_time() {
     app.run_jobs().await;
     assert_eq!(
         app.alimtalks("ESCROW_B_APPROVAL_REQUEST_DELIVERED"),
-        [buyer_phone.clone()]
+        std::slice::from_ref(&buyer_phone)
     );
-    assert_eq!(app.alimtalks("ESCROW_B_SHIPPED"), [buyer_phone.clone()]);
+    assert_eq!(
+        app.alimtalks("ESCROW_B_SHIPPED"),
+        std::slice::from_ref(&buyer_phone)
+    );
     assert_eq!(
         app.alimtalks("ESCROW_S_SHIP_REQUEST"),
-        [seller_phone.clone()]
+        std::slice::from_ref(&seller_phone)
     );
 
     // −3 and −1 business days, then the approval itself.
@@ -86,12 +89,19 @@ async fn delivery_reminders_automatic_approval_and_payout_fire_on_time() {
         at(&app, due - MINUTE, &id).await;
         assert!(app.alimtalks(code).is_empty(), "{code} a minute early");
         at(&app, due + MINUTE, &id).await;
-        assert_eq!(app.alimtalks(code), [buyer_phone.clone()], "{code}");
+        assert_eq!(
+            app.alimtalks(code),
+            std::slice::from_ref(&buyer_phone),
+            "{code}"
+        );
     }
     let approval = app.due(&id, "AUTO_APPROVAL").await;
     assert_eq!(at(&app, approval - MINUTE, &id).await, (32, 80));
     assert_eq!(at(&app, approval + MINUTE, &id).await, (33, 80));
-    assert_eq!(app.alimtalks("ESCROW_S_APPROVED"), [seller_phone.clone()]);
+    assert_eq!(
+        app.alimtalks("ESCROW_S_APPROVED"),
+        std::slice::from_ref(&seller_phone)
+    );
     let t = app.admin_trade(&id).await;
     assert!(t["payoutDate"].is_string());
 
