@@ -47,6 +47,9 @@ pub struct Receiver {
     pub url: String,
     pub received: Arc<Mutex<Vec<(Value, String)>>>,
     pub down: Arc<std::sync::atomic::AtomicBool>,
+    /// Answer only after this many ms (after recording): longer than the sender's timeout makes it
+    /// send again.
+    pub slow_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Receiver {
@@ -76,6 +79,10 @@ impl Receiver {
                             .to_owned();
                         let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                         state.received.lock().unwrap().push((json, sig));
+                        let slow = state.slow_ms.load(std::sync::atomic::Ordering::SeqCst);
+                        if slow > 0 {
+                            tokio::time::sleep(StdDuration::from_millis(slow)).await;
+                        }
                         HttpResponse::Ok().finish()
                     }
                 }),
