@@ -685,3 +685,19 @@ impl App {
             .collect()
     }
 }
+
+impl App {
+    /// `who` runs a trade command (`POST /api/v1/trades/{id}/{action}`), which must succeed; returns the trade.
+    pub async fn act(&self, who: &Member, id: &str, action: &str, body: Value) -> Value {
+        let r = self
+            .member_call(who, Method::POST, &format!("/api/v1/trades/{id}/{action}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{action}: {body}");
+        body
+    }
+}

@@ -10,21 +10,6 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use time::Duration;
 
-async fn command(app: &App, who: &escrow_e2e::Member, id: &str, action: &str, body: Value) {
-    let r = app
-        .member_call(who, Method::POST, &format!("/api/v1/trades/{id}/{action}"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::OK,
-        "{action}: {}",
-        r.text().await.unwrap()
-    );
-}
-
 async fn outbox_ids(app: &App, kind: &str) -> BTreeSet<String> {
     let text = app
         .text(&format!("SELECT coalesce(string_agg(event_id::text, ','), '') AS v FROM outbox WHERE kind = '{kind}'"))
@@ -42,7 +27,8 @@ async fn two_instances_apply_every_due_timer_once_and_deliver_everything() {
     let mut trades = Vec::new();
     for i in 0..6 {
         let (buyer, _, id) = app.paid_trade(&format!("twin{i}")).await;
-        command(&app, &buyer, &id, "cancel", json!({ "reason": "단순변심" })).await;
+        app.act(&buyer, &id, "cancel", json!({ "reason": "단순변심" }))
+            .await;
         trades.push((buyer, id));
     }
     let mut latest = time::OffsetDateTime::UNIX_EPOCH;
@@ -105,8 +91,7 @@ async fn providers_down_for_a_while_then_back_lose_nothing() {
         });
     app.receiver.set_down(true);
     let (_, seller, id) = app.paid_trade("outage").await;
-    command(
-        &app,
+    app.act(
         &seller,
         &id,
         "shipment",

@@ -16,25 +16,6 @@ async fn trade(app: &App, who: &escrow_e2e::Member, id: &str) -> Value {
     r.json().await.unwrap()
 }
 
-async fn command(
-    app: &App,
-    who: &escrow_e2e::Member,
-    id: &str,
-    action: &str,
-    body: Value,
-) -> Value {
-    let r = app
-        .member_call(who, Method::POST, &format!("/api/v1/trades/{id}/{action}"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "{action}: {body}");
-    body
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signup_to_completed_trade_with_its_payout_date() {
     let app = App::spawn().await;
@@ -50,14 +31,14 @@ async fn signup_to_completed_trade_with_its_payout_date() {
     assert_eq!(succeeded.len(), 1);
     assert_eq!(succeeded[0]["data"]["id"], id.as_str());
 
-    let t = command(
-        &app,
-        &seller,
-        &id,
-        "shipment",
-        json!({ "carrier": "005", "invoiceNumber": "612345678901" }),
-    )
-    .await;
+    let t = app
+        .act(
+            &seller,
+            &id,
+            "shipment",
+            json!({ "carrier": "005", "invoiceNumber": "612345678901" }),
+        )
+        .await;
     assert_eq!(t["status"]["code"], 32);
     assert_eq!(t["shipment"]["carrierName"], "CJ 대한통운");
     let r = app
@@ -72,7 +53,7 @@ async fn signup_to_completed_trade_with_its_payout_date() {
     assert_eq!(r.status(), StatusCode::OK);
     let t: Value = r.json().await.unwrap();
     assert!(t["deliveredAt"].is_string() && t["autoApprovalAt"].is_string());
-    let t = command(&app, &buyer, &id, "approve", json!({})).await;
+    let t = app.act(&buyer, &id, "approve", json!({})).await;
     assert_eq!(t["status"]["code"], 33);
     assert_eq!(t["withdrawal"]["code"], 80);
     assert!(t["payoutDate"].as_str().unwrap().len() == 10, "{t}");
@@ -133,9 +114,11 @@ async fn signup_to_completed_trade_with_its_payout_date() {
 async fn buyer_cancel_agreed_by_the_seller_refunds_82() {
     let app = App::spawn().await;
     let (buyer, seller, id) = app.paid_trade("cancel").await;
-    let t = command(&app, &buyer, &id, "cancel", json!({ "reason": "단순변심" })).await;
+    let t = app
+        .act(&buyer, &id, "cancel", json!({ "reason": "단순변심" }))
+        .await;
     assert_eq!(t["status"]["code"], 34);
-    let t = command(&app, &seller, &id, "cancel-agree", json!({})).await;
+    let t = app.act(&seller, &id, "cancel-agree", json!({})).await;
     assert_eq!(
         (t["status"]["code"].clone(), t["withdrawal"]["code"].clone()),
         (json!(35), json!(82))
@@ -160,22 +143,16 @@ async fn buyer_cancel_agreed_by_the_seller_refunds_82() {
 async fn seller_sale_cancel_is_36_and_operator_cancel_is_37() {
     let app = App::spawn().await;
     let (_, seller, id) = app.paid_trade("sale").await;
-    let t = command(
-        &app,
-        &seller,
-        &id,
-        "sale-cancel",
-        json!({ "reasonCode": 32 }),
-    )
-    .await;
+    let t = app
+        .act(&seller, &id, "sale-cancel", json!({ "reasonCode": 32 }))
+        .await;
     assert_eq!(
         (t["status"]["code"].clone(), t["withdrawal"]["code"].clone()),
         (json!(36), json!(81))
     );
 
     let (_, seller, id) = app.paid_trade("oper").await;
-    command(
-        &app,
+    app.act(
         &seller,
         &id,
         "shipment",
@@ -200,42 +177,41 @@ async fn seller_sale_cancel_is_36_and_operator_cancel_is_37() {
 async fn a_return_goes_51_52_53_54_with_a_refund_date() {
     let app = App::spawn().await;
     let (buyer, seller, id) = app.paid_trade("return").await;
-    command(
-        &app,
+    app.act(
         &seller,
         &id,
         "shipment",
         json!({ "carrier": "005", "invoiceNumber": "612345678901" }),
     )
     .await;
-    let t = command(
-        &app,
-        &buyer,
-        &id,
-        "return-request",
-        json!({ "reason": "상품 불량", "returnShippingPayer": "SELLER" }),
-    )
-    .await;
+    let t = app
+        .act(
+            &buyer,
+            &id,
+            "return-request",
+            json!({ "reason": "상품 불량", "returnShippingPayer": "SELLER" }),
+        )
+        .await;
     assert_eq!(t["status"]["code"], 51);
-    let t = command(
-        &app,
-        &seller,
-        &id,
-        "return-agree",
-        json!({ "returnAddress": "서울시 중구 세종대로 110" }),
-    )
-    .await;
+    let t = app
+        .act(
+            &seller,
+            &id,
+            "return-agree",
+            json!({ "returnAddress": "서울시 중구 세종대로 110" }),
+        )
+        .await;
     assert_eq!(t["status"]["code"], 52);
-    let t = command(
-        &app,
-        &buyer,
-        &id,
-        "return-shipment",
-        json!({ "carrier": "010", "invoiceNumber": "55554444" }),
-    )
-    .await;
+    let t = app
+        .act(
+            &buyer,
+            &id,
+            "return-shipment",
+            json!({ "carrier": "010", "invoiceNumber": "55554444" }),
+        )
+        .await;
     assert_eq!(t["status"]["code"], 53);
-    let t = command(&app, &seller, &id, "return-complete", json!({})).await;
+    let t = app.act(&seller, &id, "return-complete", json!({})).await;
     assert_eq!(t["status"]["code"], 54);
     assert_eq!(t["withdrawal"]["code"], 80);
     assert!(t["refundDate"].is_string());

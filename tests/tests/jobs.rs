@@ -10,21 +10,6 @@ use time::{Duration, OffsetDateTime};
 
 const MINUTE: Duration = Duration::minutes(1);
 
-async fn command(app: &App, who: &escrow_e2e::Member, id: &str, action: &str, body: Value) {
-    let r = app
-        .member_call(who, Method::POST, &format!("/api/v1/trades/{id}/{action}"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::OK,
-        "{action}: {}",
-        r.text().await.unwrap()
-    );
-}
-
 async fn status(app: &App, id: &str) -> (u64, u64) {
     let t = app.admin_trade(id).await;
     (
@@ -44,8 +29,7 @@ async fn at(app: &App, when: OffsetDateTime, id: &str) -> (u64, u64) {
 async fn delivery_reminders_automatic_approval_and_payout_fire_on_time() {
     let app = App::spawn().await;
     let (buyer, seller, id) = app.paid_trade("timers").await;
-    command(
-        &app,
+    app.act(
         &seller,
         &id,
         "shipment",
@@ -201,48 +185,39 @@ async fn an_unpaid_virtual_account_is_reminded_at_5_hours_and_cancelled_at_24() 
 async fn ignored_cancel_requests_are_agreed_and_returns_refunded_on_time() {
     let app = App::spawn().await;
     let (buyer, _, cancel) = app.paid_trade("ignored").await;
-    command(
-        &app,
-        &buyer,
-        &cancel,
-        "cancel",
-        json!({ "reason": "단순변심" }),
-    )
-    .await;
+    app.act(&buyer, &cancel, "cancel", json!({ "reason": "단순변심" }))
+        .await;
     let (buyer2, seller2, returned) = app.paid_trade("returned").await;
-    command(
-        &app,
+    app.act(
         &seller2,
         &returned,
         "shipment",
         json!({ "carrier": "005", "invoiceNumber": "1" }),
     )
     .await;
-    command(
-        &app,
+    app.act(
         &buyer2,
         &returned,
         "return-request",
         json!({ "reason": "불량", "returnShippingPayer": "SELLER" }),
     )
     .await;
-    command(
-        &app,
+    app.act(
         &seller2,
         &returned,
         "return-agree",
         json!({ "returnAddress": "서울" }),
     )
     .await;
-    command(
-        &app,
+    app.act(
         &buyer2,
         &returned,
         "return-shipment",
         json!({ "carrier": "004", "invoiceNumber": "2" }),
     )
     .await;
-    command(&app, &seller2, &returned, "return-complete", json!({})).await;
+    app.act(&seller2, &returned, "return-complete", json!({}))
+        .await;
 
     let agree = app.due(&cancel, "AUTO_CANCEL_AGREEMENT").await;
     let refund = app.due(&returned, "RETURN_REFUND").await;

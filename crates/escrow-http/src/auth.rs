@@ -334,33 +334,30 @@ impl LinkSigner {
         LinkSigner { key }
     }
 
-    /// The signature of `purpose:id`.
-    pub fn sign(&self, purpose: &str, id: &str) -> String {
-        use hmac::{Hmac, Mac};
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.key) {
-            Ok(m) => m,
-            Err(_) => unreachable!("HMAC accepts any key length"),
-        };
+    fn mac(&self, purpose: &str, id: &str) -> Option<hmac::Hmac<Sha256>> {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<Sha256>::new_from_slice(&self.key).ok()?;
         mac.update(purpose.as_bytes());
         mac.update(b":");
         mac.update(id.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        Some(mac)
+    }
+
+    /// The signature of `purpose:id`.
+    pub fn sign(&self, purpose: &str, id: &str) -> String {
+        use hmac::Mac;
+        self.mac(purpose, id)
+            .map(|m| hex::encode(m.finalize().into_bytes()))
+            .unwrap_or_default()
     }
 
     /// Whether `signature` is that of `purpose:id` (constant-time).
     pub fn verify(&self, purpose: &str, id: &str, signature: &str) -> bool {
-        use hmac::{Hmac, Mac};
-        let Ok(given) = hex::decode(signature) else {
-            return false;
-        };
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.key) {
-            Ok(m) => m,
-            Err(_) => return false,
-        };
-        mac.update(purpose.as_bytes());
-        mac.update(b":");
-        mac.update(id.as_bytes());
-        mac.verify_slice(&given).is_ok()
+        use hmac::Mac;
+        match (hex::decode(signature), self.mac(purpose, id)) {
+            (Ok(given), Some(mac)) => mac.verify_slice(&given).is_ok(),
+            _ => false,
+        }
     }
 }
 

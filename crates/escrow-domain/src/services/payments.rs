@@ -422,17 +422,8 @@ impl CheckoutService {
                 }
             }
             PaymentOutcome::Failed(failure) => {
-                self.records
-                    .record_verification(
-                        checkout.id,
-                        transaction_id,
-                        "FAILED",
-                        Some(failure.code().to_owned()),
-                    )
-                    .await?;
-                self.fail(&checkout, failure).await?;
-                let now = self.checkout(checkout.id).await?;
-                Self::settled(now).ok_or(CheckoutError::Payment(failure))
+                self.refuse(&checkout, transaction_id, "FAILED", failure)
+                    .await
             }
             PaymentOutcome::Forged { failure, reason } => {
                 tracing::warn!(
@@ -442,19 +433,31 @@ impl CheckoutService {
                     %reason,
                     "PG report does not match the checkout: possible forgery (위변조)"
                 );
-                self.records
-                    .record_verification(
-                        checkout.id,
-                        transaction_id,
-                        "FORGED",
-                        Some(failure.code().to_owned()),
-                    )
-                    .await?;
-                self.fail(&checkout, failure).await?;
-                let now = self.checkout(checkout.id).await?;
-                Self::settled(now).ok_or(CheckoutError::Payment(failure))
+                self.refuse(&checkout, transaction_id, "FORGED", failure)
+                    .await
             }
         }
+    }
+
+    /// Records a refused verification, fails the checkout and answers its settled state.
+    async fn refuse(
+        &self,
+        checkout: &Checkout,
+        transaction_id: &str,
+        outcome: &str,
+        failure: PgFailure,
+    ) -> Result<PaymentResult, CheckoutError> {
+        self.records
+            .record_verification(
+                checkout.id,
+                transaction_id,
+                outcome,
+                Some(failure.code().to_owned()),
+            )
+            .await?;
+        self.fail(checkout, failure).await?;
+        let now = self.checkout(checkout.id).await?;
+        Self::settled(now).ok_or(CheckoutError::Payment(failure))
     }
 
     /// Expires the open checkouts whose time ran out (a job); returns how many.
