@@ -44,6 +44,9 @@ struct Args {
     /// pgbench duration in seconds.
     #[arg(long, default_value_t = 15)]
     pgbench_seconds: u64,
+    /// HTTP worker threads of the server.
+    #[arg(long, default_value_t = 2)]
+    workers: usize,
 }
 
 struct Stats {
@@ -386,7 +389,7 @@ async fn main() {
             token_keys: vec![key.clone()],
             link_key: b"bench-link-key-0123456789abcdef01".to_vec(),
             clock: Arc::new(SystemClock),
-            workers: 2,
+            workers: args.workers,
             job_interval: None,
             alimtalk: Arc::new(NoMessages),
             callbacks: Arc::new(NoMessages),
