@@ -302,3 +302,65 @@ async fn the_pg_callback_and_the_browser_return_settle_once() {
         app.sim.callbacks()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_withdraws_only_without_open_trades_and_cannot_rejoin_the_same_day() {
+    let app = App::spawn().await;
+    let (buyer, seller, id) = app.paid_trade("leaver").await;
+    let withdraw = |user: String| {
+        app.signed(
+            Method::POST,
+            &format!("/api/v1/members/{user}/withdrawal"),
+            Some(&json!({})),
+        )
+        .send()
+    };
+    let r = withdraw(buyer.user.clone()).await.unwrap();
+    assert_eq!(
+        escrow_e2e::error_body(r, 409).await["code"],
+        "MEMBER_HAS_OPEN_TRADES"
+    );
+    app.act(&seller, &id, "sale-cancel", json!({ "reasonCode": 37 }))
+        .await;
+    let r = withdraw(buyer.user.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "WITHDRAWN");
+    let status: Value = app
+        .signed(
+            Method::GET,
+            &format!("/api/v1/members/{}/status", buyer.user),
+            None,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["status"], "WITHDRAWN");
+    let r = app
+        .signed(
+            Method::POST,
+            "/api/v1/members/signup",
+            Some(&json!({ "partnerUserId": buyer.user, "returnUrl": format!("{ORIGIN}/x") })),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = escrow_e2e::error_body(r, 403).await;
+    assert_eq!(
+        (body["code"].as_str(), body["details"]["reason"].as_str()),
+        (Some("SIGNUP_NOT_ALLOWED"), Some("REJOIN_WITHIN_A_DAY"))
+    );
+    // A withdrawn member's key no longer gets a token.
+    let r = app
+        .signed(
+            Method::POST,
+            "/api/v1/auth/token",
+            Some(&json!({ "partnerUserId": buyer.user, "memberKey": "x".repeat(64) })),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}

@@ -445,8 +445,25 @@ impl PartnerRepository for Directory {
     }
 }
 
-/// Trade statuses that keep a member from withdrawing (not terminal).
-const OPEN_STATUSES: [i16; 7] = [13, 31, 32, 34, 51, 52, 53];
+/// The domain's "not finished" as SQL inputs: statuses never terminal, and statuses terminal only once
+/// the money left (33, 54), which stay open while the withdrawal is 80.
+fn unfinished_statuses() -> (Vec<i16>, Vec<i16>) {
+    use escrow_domain::trade::{is_terminal, TradeStatus, WithdrawalStatus};
+    let open_at = |s: TradeStatus, w: WithdrawalStatus| !is_terminal(s, w);
+    let always: Vec<i16> = TradeStatus::ALL
+        .into_iter()
+        .filter(|s| WithdrawalStatus::ALL.into_iter().all(|w| open_at(*s, w)))
+        .map(|s| i16::from(s.code()))
+        .collect();
+    let until_paid: Vec<i16> = TradeStatus::ALL
+        .into_iter()
+        .filter(|s| {
+            open_at(*s, WithdrawalStatus::NotPaidOut) && !always.contains(&i16::from(s.code()))
+        })
+        .map(|s| i16::from(s.code()))
+        .collect();
+    (always, until_paid)
+}
 
 #[async_trait]
 impl MemberRepository for Directory {
@@ -621,6 +638,7 @@ impl MemberRepository for Directory {
         at: OffsetDateTime,
     ) -> Result<bool, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let (always, until_paid) = unfinished_statuses();
         conn.transaction(async move |conn| -> Result<_, TxError> {
             // Lock the member first so a checkout cannot slip in between the check and the update.
             let _: Uuid = members::table
@@ -630,16 +648,19 @@ impl MemberRepository for Directory {
                 .for_update()
                 .first(conn)
                 .await?;
-            let open: i64 = trades::table
-                .filter(trades::buyer_id.eq(id.0).or(trades::seller_id.eq(id.0)))
-                .filter(
-                    trades::status_cd.eq_any(OPEN_STATUSES).or(trades::status_cd
-                        .eq_any([33i16, 54])
-                        .and(trades::complete_cd.eq(80i16))),
-                )
-                .count()
-                .get_result(conn)
-                .await?;
+            let open: i64 =
+                trades::table
+                    .filter(trades::buyer_id.eq(id.0).or(trades::seller_id.eq(id.0)))
+                    .filter(
+                        trades::status_cd.eq_any(always).or(trades::status_cd
+                            .eq_any(until_paid)
+                            .and(trades::complete_cd.eq(i16::from(
+                                escrow_domain::trade::WithdrawalStatus::NotPaidOut.code(),
+                            )))),
+                    )
+                    .count()
+                    .get_result(conn)
+                    .await?;
             if open > 0 {
                 return Ok(false);
             }
@@ -716,5 +737,15 @@ impl ProductRepository for Directory {
         .await
         .map_err(storage_error)?;
         Ok(n == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn unfinished_statuses_follow_the_domain() {
+        let (always, until_paid) = super::unfinished_statuses();
+        assert_eq!(always, [13, 31, 32, 34, 51, 52, 53]);
+        assert_eq!(until_paid, [33, 54]);
     }
 }
