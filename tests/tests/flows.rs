@@ -123,7 +123,9 @@ async fn buyer_cancel_agreed_by_the_seller_refunds_82() {
         (t["status"]["code"].clone(), t["withdrawal"]["code"].clone()),
         (json!(35), json!(82))
     );
-    // Unifi Pay has no refund call: the refund waits in the operators' queue.
+    // The refund job asks the PG; Unifi Pay has no refund call, so it goes to the operators' queue.
+    let report = app.run_jobs().await;
+    assert_eq!((report.refunds_done, report.refunds_manual), (0, 1));
     let queue: Value = app
         .admin(Method::GET, "/admin/v1/refunds")
         .send()
@@ -132,11 +134,22 @@ async fn buyer_cancel_agreed_by_the_seller_refunds_82() {
         .json()
         .await
         .unwrap();
-    assert!(queue
+    let mine: Vec<&Value> = queue
         .as_array()
         .unwrap()
         .iter()
-        .any(|r| r["tradeId"] == id.as_str() && r["amount"] == 53_000));
+        .filter(|r| r["tradeId"] == id.as_str())
+        .collect();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        (
+            mine[0]["amount"].as_i64(),
+            mine[0]["status"].as_str(),
+            mine[0]["withdrawalCode"].as_u64()
+        ),
+        (Some(53_000), Some("MANUAL_QUEUE"), Some(82))
+    );
+    assert_eq!(app.run_jobs().await.refunds_manual, 0, "handed over once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -237,7 +237,7 @@ async fn ignored_cancel_requests_are_agreed_and_returns_refunded_on_time() {
         [phone_of(&buyer.user)]
     );
     let refunds = app
-        .text("SELECT count(*)::text AS v FROM refunds WHERE status = 'PENDING'")
+        .text("SELECT count(*)::text AS v FROM refunds WHERE status = 'MANUAL_QUEUE'")
         .await;
     assert_eq!(refunds, "2");
 }

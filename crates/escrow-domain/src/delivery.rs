@@ -199,3 +199,43 @@ mod tests {
         assert!(next_attempt(t0, 30, t0 + Duration::hours(22), 0.5).is_some());
     }
 }
+
+/// A refund the PG should make now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueRefund {
+    /// Row id.
+    pub id: i64,
+    /// The trade.
+    pub trade_id: TradeId,
+    /// The checkout it was paid through.
+    pub checkout_id: crate::ids::CheckoutId,
+    /// The amount: the whole payment.
+    pub amount: crate::money::Money,
+}
+
+/// Where an attempted refund ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundState {
+    /// The PG refunded.
+    Done,
+    /// An operator must refund by hand (the PG has no refund call, or refused).
+    ManualQueue,
+    /// Try again later (the PG was unavailable).
+    Pending,
+}
+
+/// Refunds waiting to be executed.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RefundQueue: Send + Sync {
+    /// Claims up to `limit` due refunds (`FOR UPDATE SKIP LOCKED`), marking them in progress.
+    async fn claim_due(&self, limit: u32) -> Result<Vec<DueRefund>, RepositoryError>;
+    /// Records where a claimed refund ended.
+    async fn settle(
+        &self,
+        id: i64,
+        state: RefundState,
+        detail: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<(), RepositoryError>;
+}

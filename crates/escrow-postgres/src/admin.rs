@@ -103,7 +103,7 @@ impl AdminRepository for PgAdmin {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let rows: Vec<Row> = refunds::table
             .inner_join(trades::table.on(trades::id.eq(refunds::trade_id)))
-            .filter(refunds::status.eq_any(["PENDING", "MANUAL_QUEUE"]))
+            .filter(refunds::status.eq_any(["PENDING", "REFUNDING", "MANUAL_QUEUE"]))
             .order(refunds::created_at.asc())
             .select((
                 refunds::trade_id,
@@ -134,5 +134,79 @@ impl AdminRepository for PgAdmin {
                 },
             )
             .collect()
+    }
+}
+
+#[async_trait]
+impl escrow_domain::delivery::RefundQueue for PgAdmin {
+    async fn claim_due(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<escrow_domain::delivery::DueRefund>, RepositoryError> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Int8)]
+            id: i64,
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            trade_id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            checkout_id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Int8)]
+            amount: i64,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            currency: String,
+        }
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let rows: Vec<Row> = diesel::sql_query(
+            "UPDATE refunds r SET status = 'REFUNDING' FROM trades t \
+             WHERE t.id = r.trade_id AND r.id IN \
+               (SELECT id FROM refunds WHERE status = 'PENDING' ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
+             RETURNING r.id, r.trade_id, t.checkout_id, r.amount, r.currency",
+        )
+        .bind::<diesel::sql_types::Int8, _>(i64::from(limit))
+        .load(&mut conn)
+        .await
+        .map_err(storage_error)?;
+        rows.into_iter()
+            .map(|r| {
+                let currency: Currency = r.currency.parse().map_err(corrupt)?;
+                Ok(escrow_domain::delivery::DueRefund {
+                    id: r.id,
+                    trade_id: TradeId(r.trade_id),
+                    checkout_id: escrow_domain::ids::CheckoutId(r.checkout_id),
+                    amount: Money::new(r.amount, currency),
+                })
+            })
+            .collect()
+    }
+
+    async fn settle(
+        &self,
+        id: i64,
+        state: escrow_domain::delivery::RefundState,
+        detail: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<(), RepositoryError> {
+        use escrow_domain::delivery::RefundState;
+        let status = match state {
+            RefundState::Done => "DONE",
+            RefundState::ManualQueue => "MANUAL_QUEUE",
+            RefundState::Pending => "PENDING",
+        };
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        diesel::update(
+            refunds::table
+                .filter(refunds::id.eq(id))
+                .filter(refunds::status.eq("REFUNDING")),
+        )
+        .set((
+            refunds::status.eq(status),
+            refunds::detail.eq(detail),
+            refunds::completed_at.eq((state == RefundState::Done).then_some(now)),
+        ))
+        .execute(&mut conn)
+        .await
+        .map_err(storage_error)?;
+        Ok(())
     }
 }

@@ -18,8 +18,8 @@ use escrow_domain::delivery::{AlimTalkSender, CallbackSender, OutboxStore};
 use escrow_domain::payment::{PaymentGateway, PaymentRouting};
 use escrow_domain::ports::{Clock, SystemClock};
 use escrow_domain::services::{
-    CheckoutPorts, CheckoutService, MemberService, OutboxWorker, ProductService, TemplateOverrides,
-    TradeService,
+    CheckoutPorts, CheckoutService, MemberService, OutboxWorker, ProductService, RefundService,
+    TemplateOverrides, TradeService,
 };
 use escrow_domain::signup::SandboxIdentityVerifier;
 use escrow_http::{AppState, LinkSigner, Metrics, TokenIssuer, TokenKey};
@@ -81,6 +81,8 @@ pub struct Jobs {
     pub outbox: Arc<OutboxWorker>,
     /// The outbox's backlog, for metrics.
     pub store: Arc<dyn OutboxStore>,
+    /// Refunds through the PG.
+    pub refunds: Arc<RefundService>,
     /// Metrics.
     pub metrics: Metrics,
     /// The clock.
@@ -100,6 +102,10 @@ pub struct JobReport {
     pub delivered: usize,
     /// Outbox rows to retry.
     pub retried: usize,
+    /// Refunds the PG made.
+    pub refunds_done: usize,
+    /// Refunds handed to operators.
+    pub refunds_manual: usize,
     /// Outbox rows dead-lettered.
     pub dead: usize,
 }
@@ -135,6 +141,17 @@ impl Jobs {
         self.metrics
             .job_runs
             .with_label_values(&["trade-timers", "ok"])
+            .inc();
+        let refunds = self
+            .refunds
+            .run_once(100)
+            .await
+            .map_err(|e| e.to_string())?;
+        report.refunds_done = refunds.done;
+        report.refunds_manual = refunds.manual;
+        self.metrics
+            .job_runs
+            .with_label_values(&["refunds", "ok"])
             .inc();
         loop {
             let run = self.outbox.run_once(200).await.map_err(|e| e.to_string())?;
@@ -198,11 +215,11 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
             members: directory.clone(),
             products: directory.clone(),
             checkouts: checkout_repo.clone(),
-            records: checkout_repo,
+            records: checkout_repo.clone(),
             rules: rules.clone(),
         },
         trades.clone(),
-        vec![gateway],
+        vec![gateway.clone()],
         routing,
         clock.clone(),
         parts.public_base_url.clone(),
@@ -222,6 +239,12 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
             parts.template_overrides,
         )),
         store: outbox_store.clone(),
+        refunds: Arc::new(RefundService::new(
+            Arc::new(PgAdmin::new(pool.clone())),
+            checkout_repo.clone(),
+            vec![gateway.clone()],
+            clock.clone(),
+        )),
         metrics: metrics.clone(),
         clock: clock.clone(),
     });

@@ -5,6 +5,7 @@ mod catalog;
 mod members;
 mod outbox;
 mod payments;
+mod refunds;
 mod trades;
 
 pub use catalog::{ProductError, ProductService, ProductUpsert};
@@ -13,4 +14,5 @@ pub use members::{
 };
 pub use outbox::{OutboxRun, OutboxWorker, TemplateOverrides};
 pub use payments::{CheckoutError, CheckoutPorts, CheckoutRequest, CheckoutService, PaymentResult};
+pub use refunds::{RefundRun, RefundService};
 pub use trades::{DueRun, TradeService, TradeServiceError};

@@ -1,0 +1,100 @@
+//! Executing refunds through the PG that took the payment; what a PG cannot refund goes to the
+//! operators' manual refund queue, never silently dropped.
+
+use std::sync::Arc;
+
+use crate::delivery::{RefundQueue, RefundState};
+use crate::payment::{PaymentGateway, PgError, PgFailure, RefundRequest};
+use crate::ports::{Clock, PaymentRecords, RepositoryError};
+
+/// What one pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefundRun {
+    /// Refunded by the PG.
+    pub done: usize,
+    /// Handed to operators.
+    pub manual: usize,
+    /// Left for the next run.
+    pub pending: usize,
+}
+
+/// The refund executor.
+pub struct RefundService {
+    queue: Arc<dyn RefundQueue>,
+    records: Arc<dyn PaymentRecords>,
+    gateways: Vec<Arc<dyn PaymentGateway>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl RefundService {
+    /// An executor over these ports and gateways.
+    pub fn new(
+        queue: Arc<dyn RefundQueue>,
+        records: Arc<dyn PaymentRecords>,
+        gateways: Vec<Arc<dyn PaymentGateway>>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        RefundService {
+            queue,
+            records,
+            gateways,
+            clock,
+        }
+    }
+
+    /// Executes the refunds that are due (at most `limit`).
+    pub async fn run_once(&self, limit: u32) -> Result<RefundRun, RepositoryError> {
+        let mut run = RefundRun::default();
+        for refund in self.queue.claim_due(limit).await? {
+            let checkout = self.records.checkout(refund.checkout_id).await?;
+            let target = checkout.as_ref().and_then(|c| {
+                let gateway = self
+                    .gateways
+                    .iter()
+                    .find(|g| Some(g.name()) == c.pg_gateway.as_deref())?;
+                Some((gateway, c.pg_transaction_id.clone()?))
+            });
+            let (state, detail) = match target {
+                None => (
+                    RefundState::ManualQueue,
+                    Some("no PG transaction to refund".to_owned()),
+                ),
+                Some((gateway, transaction_id)) => {
+                    match gateway
+                        .refund(&RefundRequest {
+                            transaction_id,
+                            amount: refund.amount,
+                        })
+                        .await
+                    {
+                        Ok(()) => (RefundState::Done, None),
+                        Err(PgError::RefundUnsupported) => (
+                            RefundState::ManualQueue,
+                            Some(format!("{} has no refund call", gateway.name())),
+                        ),
+                        Err(PgError::Failed {
+                            failure: PgFailure::Unavailable,
+                            detail,
+                        }) => (RefundState::Pending, Some(detail)),
+                        Err(PgError::Failed { failure, detail }) => (
+                            RefundState::ManualQueue,
+                            Some(format!("{}: {detail}", failure.code())),
+                        ),
+                    }
+                }
+            };
+            match state {
+                RefundState::Done => run.done += 1,
+                RefundState::ManualQueue => {
+                    tracing::warn!(trade_id = %refund.trade_id, detail = ?detail, "refund handed to operators");
+                    run.manual += 1;
+                }
+                RefundState::Pending => run.pending += 1,
+            }
+            self.queue
+                .settle(refund.id, state, detail, self.clock.now())
+                .await?;
+        }
+        Ok(run)
+    }
+}
