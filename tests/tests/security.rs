@@ -287,6 +287,23 @@ async fn replayed_stale_and_altered_signatures_are_refused() {
         .await
         .unwrap();
     assert_eq!(error_body(r, 401).await["code"], "SIGNATURE_MISSING");
+    // Ten minutes on, the jobs forget old signatures; the old request is still refused, as stale.
+    app.clock.advance(Duration::minutes(11));
+    app.run_jobs().await;
+    assert_eq!(
+        app.text("SELECT count(*)::text AS v FROM used_signatures")
+            .await,
+        "0"
+    );
+    let replayed = app
+        .signed_raw(&keys, Method::GET, path, Vec::new(), now)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_body(replayed, 401).await["code"],
+        "TIMESTAMP_OUT_OF_WINDOW"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -146,6 +146,8 @@ pub trait PartnerRepository: Send + Sync {
         signature: &str,
         seen_at: OffsetDateTime,
     ) -> Result<bool, RepositoryError>;
+    /// Forgets signatures seen before `before` (their timestamps are refused anyway); returns how many.
+    async fn prune_signatures(&self, before: OffsetDateTime) -> Result<u64, RepositoryError>;
 }
 
 /// Members and their signup sessions.

@@ -443,6 +443,15 @@ impl PartnerRepository for Directory {
             .map_err(storage_error)?;
         Ok(inserted == 1)
     }
+
+    async fn prune_signatures(&self, before: OffsetDateTime) -> Result<u64, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let n = diesel::delete(used_signatures::table.filter(used_signatures::seen_at.lt(before)))
+            .execute(&mut conn)
+            .await
+            .map_err(storage_error)?;
+        Ok(n as u64)
+    }
 }
 
 /// The domain's "not finished" as SQL inputs: statuses never terminal, and statuses terminal only once

@@ -16,7 +16,7 @@ use actix_web::dev::ServerHandle;
 use actix_web::{web, HttpServer};
 use escrow_domain::delivery::{AlimTalkSender, CallbackSender, OutboxStore};
 use escrow_domain::payment::{PaymentGateway, PaymentRouting};
-use escrow_domain::ports::{Clock, SystemClock};
+use escrow_domain::ports::{Clock, PartnerRepository, SystemClock};
 use escrow_domain::services::{
     CheckoutPorts, CheckoutService, MemberService, OutboxWorker, ProductService, RefundService,
     TemplateOverrides, TradeService,
@@ -83,6 +83,8 @@ pub struct Jobs {
     pub store: Arc<dyn OutboxStore>,
     /// Refunds through the PG.
     pub refunds: Arc<RefundService>,
+    /// Partners (to forget request signatures older than the replay window).
+    pub partners: Arc<dyn PartnerRepository>,
     /// Metrics.
     pub metrics: Metrics,
     /// The clock.
@@ -153,6 +155,11 @@ impl Jobs {
             .job_runs
             .with_label_values(&["refunds", "ok"])
             .inc();
+        // Signatures only matter inside the 5-minute window; keep twice that.
+        self.partners
+            .prune_signatures(self.clock.now() - time::Duration::minutes(10))
+            .await
+            .map_err(|e| e.to_string())?;
         loop {
             let run = self.outbox.run_once(200).await.map_err(|e| e.to_string())?;
             report.delivered += run.delivered + run.skipped;
@@ -245,6 +252,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
             vec![gateway.clone()],
             clock.clone(),
         )),
+        partners: directory.clone(),
         metrics: metrics.clone(),
         clock: clock.clone(),
     });
