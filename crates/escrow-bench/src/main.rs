@@ -495,6 +495,15 @@ async fn main() {
     let max = Duration::from_secs(args.max_seconds);
 
     let (h, b) = (http.clone(), base.clone());
+    let baseline = drive(
+        "GET /healthz (no DB)",
+        args.clients,
+        args.requests,
+        max,
+        move |_| h.get(format!("{b}/healthz")),
+    )
+    .await;
+    let (h, b) = (http.clone(), base.clone());
     let checkout = drive("checkout creation", args.clients, args.requests, max, move |i| {
         h.post(format!("{b}/api/v1/checkouts"))
             .bearer_auth(&buyer_token)
@@ -530,6 +539,7 @@ async fn main() {
         "\nclients: {}, requests per scenario: {}",
         args.clients, args.requests
     );
+    baseline.print();
     checkout.print();
     ship.print();
     println!(
