@@ -99,6 +99,11 @@ async fn delivery_reminders_automatic_approval_and_payout_fire_on_time() {
         ))
         .await;
     assert_eq!(instructed, "INSTRUCTED");
+    // The bundled instructor recorded the line of the bank transfer file.
+    let line = app
+        .text(&format!("SELECT concat_ws(',', seller_id, amount, currency) AS v FROM payout_instructions WHERE trade_id = '{id}'"))
+        .await;
+    assert_eq!(line, format!("{},50039,KRW", seller.id));
 
     // Every change reached the partner, signed, once per event, in sequence.
     let callbacks: Vec<(Value, String)> = app.receiver.received.lock().unwrap().clone();

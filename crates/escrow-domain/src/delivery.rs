@@ -239,3 +239,41 @@ pub trait RefundQueue: Send + Sync {
         now: OffsetDateTime,
     ) -> Result<(), RepositoryError>;
 }
+
+/// A payout to instruct.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuePayout {
+    /// Row id.
+    pub id: i64,
+    /// The trade.
+    pub trade_id: TradeId,
+    /// The seller to pay.
+    pub seller_id: crate::ids::MemberId,
+    /// The seller payout.
+    pub amount: crate::money::Money,
+    /// The payout date.
+    pub due_date: time::Date,
+}
+
+/// Instructs payouts to sellers (a bank's transfer API, or the operator's transfer file).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PayoutInstructor: Send + Sync {
+    /// Instructs one payout; must be idempotent per payout (a retry after a crash repeats it).
+    async fn instruct(&self, payout: &DuePayout, now: OffsetDateTime) -> Result<(), DeliveryError>;
+}
+
+/// Payouts waiting to be instructed.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PayoutQueue: Send + Sync {
+    /// Claims up to `limit` due payouts (`FOR UPDATE SKIP LOCKED`), marking them in progress.
+    async fn claim_due(&self, limit: u32) -> Result<Vec<DuePayout>, RepositoryError>;
+    /// Records a claimed payout as instructed, or puts it back to be tried again.
+    async fn settle(
+        &self,
+        id: i64,
+        instructed: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), RepositoryError>;
+}

@@ -210,3 +210,156 @@ impl escrow_domain::delivery::RefundQueue for PgAdmin {
         Ok(())
     }
 }
+
+#[async_trait]
+impl escrow_domain::delivery::PayoutQueue for PgAdmin {
+    async fn claim_due(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<escrow_domain::delivery::DuePayout>, RepositoryError> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Int8)]
+            id: i64,
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            trade_id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            seller_id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Int8)]
+            amount: i64,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            currency: String,
+            #[diesel(sql_type = diesel::sql_types::Date)]
+            due_date: Date,
+        }
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let rows: Vec<Row> = diesel::sql_query(
+            "UPDATE payouts SET status = 'INSTRUCTING' WHERE id IN \
+               (SELECT id FROM payouts WHERE status = 'DUE' ORDER BY due_date, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, trade_id, seller_id, amount, currency, due_date",
+        )
+        .bind::<diesel::sql_types::Int8, _>(i64::from(limit))
+        .load(&mut conn)
+        .await
+        .map_err(storage_error)?;
+        rows.into_iter()
+            .map(|r| {
+                let currency: Currency = r.currency.parse().map_err(corrupt)?;
+                Ok(escrow_domain::delivery::DuePayout {
+                    id: r.id,
+                    trade_id: TradeId(r.trade_id),
+                    seller_id: escrow_domain::ids::MemberId(r.seller_id),
+                    amount: Money::new(r.amount, currency),
+                    due_date: r.due_date,
+                })
+            })
+            .collect()
+    }
+
+    async fn settle(
+        &self,
+        id: i64,
+        instructed: bool,
+        now: OffsetDateTime,
+    ) -> Result<(), RepositoryError> {
+        use crate::schema::payouts;
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let target = payouts::table
+            .filter(payouts::id.eq(id))
+            .filter(payouts::status.eq("INSTRUCTING"));
+        if instructed {
+            diesel::update(target)
+                .set((
+                    payouts::status.eq("INSTRUCTED"),
+                    payouts::instructed_at.eq(Some(now)),
+                ))
+                .execute(&mut conn)
+                .await
+                .map_err(storage_error)?;
+        } else {
+            diesel::update(target)
+                .set(payouts::status.eq("DUE"))
+                .execute(&mut conn)
+                .await
+                .map_err(storage_error)?;
+        }
+        Ok(())
+    }
+}
+
+/// The bundled [`PayoutInstructor`](escrow_domain::delivery::PayoutInstructor): records each
+/// instruction in `payout_instructions`, the ledger the operator's bank transfer file is made from
+/// (`GET /admin/v1/payouts/bank-file`). Idempotent per payout.
+#[derive(Clone)]
+pub struct LedgerPayoutInstructor {
+    pool: DbPool,
+}
+
+impl LedgerPayoutInstructor {
+    /// Over this pool.
+    pub fn new(pool: DbPool) -> Self {
+        LedgerPayoutInstructor { pool }
+    }
+
+    /// The ledger lines of payouts due on `date` (every date when `None`), as CSV with a header.
+    pub async fn bank_file(&self, date: Option<Date>) -> Result<String, RepositoryError> {
+        use crate::schema::payout_instructions as p;
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let mut q = p::table.into_boxed();
+        if let Some(d) = date {
+            q = q.filter(p::due_date.eq(d));
+        }
+        let rows: Vec<(i64, Uuid, Uuid, i64, String, Date)> = q
+            .order(p::id.asc())
+            .select((
+                p::payout_id,
+                p::trade_id,
+                p::seller_id,
+                p::amount,
+                p::currency,
+                p::due_date,
+            ))
+            .load(&mut conn)
+            .await
+            .map_err(storage_error)?;
+        let mut csv = String::from("payout_id,trade_id,seller_id,amount,currency,due_date\n");
+        for (payout, trade, seller, amount, currency, due) in rows {
+            csv.push_str(&format!(
+                "{payout},{trade},{seller},{amount},{currency},{due}\n"
+            ));
+        }
+        Ok(csv)
+    }
+}
+
+#[async_trait]
+impl escrow_domain::delivery::PayoutInstructor for LedgerPayoutInstructor {
+    async fn instruct(
+        &self,
+        payout: &escrow_domain::delivery::DuePayout,
+        now: OffsetDateTime,
+    ) -> Result<(), escrow_domain::delivery::DeliveryError> {
+        use crate::schema::payout_instructions as p;
+        let mut conn = self
+            .pool
+            .get()
+            .await
+            .map_err(|e| escrow_domain::delivery::DeliveryError::Transient(e.to_string()))?;
+        diesel::insert_into(p::table)
+            .values((
+                p::payout_id.eq(payout.id),
+                p::trade_id.eq(payout.trade_id.0),
+                p::seller_id.eq(payout.seller_id.0),
+                p::amount.eq(payout.amount.minor_units()),
+                p::currency.eq(payout.amount.currency().code()),
+                p::due_date.eq(payout.due_date),
+                p::instructed_at.eq(now),
+            ))
+            .on_conflict(p::payout_id)
+            .do_nothing()
+            .execute(&mut conn)
+            .await
+            .map_err(|e| escrow_domain::delivery::DeliveryError::Transient(e.to_string()))?;
+        Ok(())
+    }
+}

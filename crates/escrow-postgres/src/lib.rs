@@ -27,7 +27,7 @@ pub mod trades;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use admin::PgAdmin;
+pub use admin::{LedgerPayoutInstructor, PgAdmin};
 pub use checkouts::PgCheckoutRepository;
 pub use directory::Directory;
 pub use errors::storage_error;

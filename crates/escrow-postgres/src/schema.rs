@@ -344,3 +344,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     admin_keys,
     used_signatures,
 );
+
+diesel::table! {
+    payout_instructions (id) {
+        id -> Int8,
+        payout_id -> Int8,
+        trade_id -> Uuid,
+        seller_id -> Uuid,
+        amount -> Int8,
+        currency -> Text,
+        due_date -> Date,
+        instructed_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(payouts, payout_instructions);

@@ -402,10 +402,8 @@ async fn write_money_and_product(
                         .filter(payouts::status.eq("SCHEDULED"))
                         .filter(payouts::amount.eq(amount.minor_units())),
                 )
-                .set((
-                    payouts::status.eq("INSTRUCTED"),
-                    payouts::instructed_at.eq(Some(now)),
-                ))
+                // Due now; the payout job hands it to the PayoutInstructor.
+                .set(payouts::status.eq("DUE"))
                 .execute(conn)
                 .await
                 .map_err(storage_error)?;

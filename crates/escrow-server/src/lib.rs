@@ -18,14 +18,14 @@ use escrow_domain::delivery::{AlimTalkSender, CallbackSender, OutboxStore};
 use escrow_domain::payment::{PaymentGateway, PaymentRouting};
 use escrow_domain::ports::{Clock, PartnerRepository, SystemClock};
 use escrow_domain::services::{
-    CheckoutPorts, CheckoutService, MemberService, OutboxWorker, ProductService, RefundService,
-    TemplateOverrides, TradeService,
+    CheckoutPorts, CheckoutService, MemberService, OutboxWorker, PayoutService, ProductService,
+    RefundService, TemplateOverrides, TradeService,
 };
 use escrow_domain::signup::SandboxIdentityVerifier;
 use escrow_http::{AppState, LinkSigner, Metrics, TokenIssuer, TokenKey};
 use escrow_postgres::{
-    Database, Directory, PgAdmin, PgCheckoutRepository, PgOutbox, PgRulesRepository,
-    PgTradeQueries, PgTradeRepository,
+    Database, Directory, LedgerPayoutInstructor, PgAdmin, PgCheckoutRepository, PgOutbox,
+    PgRulesRepository, PgTradeQueries, PgTradeRepository,
 };
 use escrow_unifipay::{UnifiPayClient, UnifiPayConfig};
 
@@ -83,6 +83,8 @@ pub struct Jobs {
     pub store: Arc<dyn OutboxStore>,
     /// Refunds through the PG.
     pub refunds: Arc<RefundService>,
+    /// Payouts through the payout instructor.
+    pub payouts: Arc<PayoutService>,
     /// Partners (to forget request signatures older than the replay window).
     pub partners: Arc<dyn PartnerRepository>,
     /// Metrics.
@@ -108,6 +110,8 @@ pub struct JobReport {
     pub refunds_done: usize,
     /// Refunds handed to operators.
     pub refunds_manual: usize,
+    /// Payouts instructed.
+    pub payouts_instructed: usize,
     /// Outbox rows dead-lettered.
     pub dead: usize,
 }
@@ -151,6 +155,12 @@ impl Jobs {
             .map_err(|e| e.to_string())?;
         report.refunds_done = refunds.done;
         report.refunds_manual = refunds.manual;
+        report.payouts_instructed = self
+            .payouts
+            .run_once(100)
+            .await
+            .map_err(|e| e.to_string())?
+            .instructed;
         self.metrics
             .job_runs
             .with_label_values(&["refunds", "ok"])
@@ -250,6 +260,11 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
             Arc::new(PgAdmin::new(pool.clone())),
             checkout_repo.clone(),
             vec![gateway.clone()],
+            clock.clone(),
+        )),
+        payouts: Arc::new(PayoutService::new(
+            Arc::new(PgAdmin::new(pool.clone())),
+            Arc::new(LedgerPayoutInstructor::new(pool.clone())),
             clock.clone(),
         )),
         partners: directory.clone(),

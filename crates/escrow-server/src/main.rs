@@ -49,6 +49,21 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Payouts.
+    Payouts {
+        #[command(subcommand)]
+        command: PayoutsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PayoutsCommand {
+    /// Prints the instructed payouts as CSV, the operator's bank transfer file.
+    BankFile {
+        /// Only payouts due on this date (YYYY-MM-DD).
+        #[arg(long)]
+        date: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -400,6 +415,27 @@ async fn main() -> std::io::Result<()> {
                 .await
                 .unwrap_or_else(|e| fail(e));
             println!("{key}");
+            if let Some(c) = env.cluster {
+                let _ = c.stop();
+            }
+            Ok(())
+        }
+        Command::Payouts {
+            command: PayoutsCommand::BankFile { date },
+        } => {
+            let env = environment(cli.config.as_deref()).await;
+            let date = date.map(|d| {
+                time::Date::parse(
+                    &d,
+                    time::macros::format_description!("[year]-[month]-[day]"),
+                )
+                .unwrap_or_else(|_| fail(format!("--date {d:?}: use YYYY-MM-DD")))
+            });
+            let csv = escrow_postgres::LedgerPayoutInstructor::new(env.db.pool.clone())
+                .bank_file(date)
+                .await
+                .unwrap_or_else(|e| fail(e));
+            print!("{csv}");
             if let Some(c) = env.cluster {
                 let _ = c.stop();
             }

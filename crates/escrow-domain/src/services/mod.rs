@@ -14,5 +14,5 @@ pub use members::{
 };
 pub use outbox::{OutboxRun, OutboxWorker, TemplateOverrides};
 pub use payments::{CheckoutError, CheckoutPorts, CheckoutRequest, CheckoutService, PaymentResult};
-pub use refunds::{RefundRun, RefundService};
+pub use refunds::{PayoutRun, PayoutService, RefundRun, RefundService};
 pub use trades::{DueRun, TradeService, TradeServiceError};

@@ -1,5 +1,5 @@
-//! Executing refunds through the PG that took the payment; what a PG cannot refund goes to the
-//! operators' manual refund queue, never silently dropped.
+//! Money out: refunds through the PG that took the payment (what a PG cannot refund goes to the
+//! operators' manual refund queue, never silently dropped) and payouts through the payout instructor.
 
 use std::sync::Arc;
 
@@ -93,6 +93,60 @@ impl RefundService {
             }
             self.queue
                 .settle(refund.id, state, detail, self.clock.now())
+                .await?;
+        }
+        Ok(run)
+    }
+}
+
+/// What one payout pass did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PayoutRun {
+    /// Instructed.
+    pub instructed: usize,
+    /// Left for the next run.
+    pub pending: usize,
+}
+
+/// Hands due payouts to the [`PayoutInstructor`](crate::delivery::PayoutInstructor).
+pub struct PayoutService {
+    queue: Arc<dyn crate::delivery::PayoutQueue>,
+    instructor: Arc<dyn crate::delivery::PayoutInstructor>,
+    clock: Arc<dyn Clock>,
+}
+
+impl PayoutService {
+    /// A payout executor over these ports.
+    pub fn new(
+        queue: Arc<dyn crate::delivery::PayoutQueue>,
+        instructor: Arc<dyn crate::delivery::PayoutInstructor>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        PayoutService {
+            queue,
+            instructor,
+            clock,
+        }
+    }
+
+    /// Instructs the payouts that are due (at most `limit`).
+    pub async fn run_once(&self, limit: u32) -> Result<PayoutRun, RepositoryError> {
+        let mut run = PayoutRun::default();
+        for payout in self.queue.claim_due(limit).await? {
+            let instructed = match self.instructor.instruct(&payout, self.clock.now()).await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(trade_id = %payout.trade_id, error = %e, "payout not instructed; retried next run");
+                    false
+                }
+            };
+            if instructed {
+                run.instructed += 1;
+            } else {
+                run.pending += 1;
+            }
+            self.queue
+                .settle(payout.id, instructed, self.clock.now())
                 .await?;
         }
         Ok(run)
