@@ -377,3 +377,113 @@ async fn a_member_withdraws_only_without_open_trades_and_cannot_rejoin_the_same_
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hosted_signup_refuses_foreigners_and_children_under_14() {
+    let app = App::spawn().await;
+    for (user, birth, nationality, reason) in [
+        ("foreigner", "1990-01-01", "FOREIGN", "FOREIGNER"),
+        ("child", "2020-01-01", "KR", "UNDER_14"),
+    ] {
+        let session: Value = app
+            .signed(
+                Method::POST,
+                "/api/v1/members/signup",
+                Some(&json!({ "partnerUserId": user, "returnUrl": format!("{ORIGIN}/joined") })),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let url = session["signupUrl"].as_str().unwrap();
+        let id = session["signupSessionId"].as_str().unwrap();
+        let sig = url.split("sig=").nth(1).unwrap();
+        let form = [
+            ("sig", sig),
+            ("term_SERVICE", "2024-01"),
+            ("term_PRIVACY", "2024-01"),
+            ("term_EFINANCE", "2024-01"),
+            ("name", "테스트"),
+            ("birthDate", birth),
+            ("phone", "01099998888"),
+            ("nationality", nationality),
+        ];
+        let r = app
+            .http
+            .post(format!("{}/signup/{id}", app.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user}");
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains(&format!("result=fail&amp;code={reason}")),
+            "{page}"
+        );
+        let s: Value = app
+            .signed(Method::GET, &format!("/api/v1/members/signup/{id}"), None)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (s["status"].as_str(), s["refusalReason"].as_str()),
+            (Some("REFUSED"), Some(reason))
+        );
+        assert!(s["memberKey"].is_null());
+        let status: Value = app
+            .signed(Method::GET, &format!("/api/v1/members/{user}/status"), None)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(status["status"], "NONE");
+    }
+    // Missing terms: the form comes back with a message and nothing is stored.
+    let session: Value = app
+        .signed(
+            Method::POST,
+            "/api/v1/members/signup",
+            Some(&json!({ "partnerUserId": "hasty", "returnUrl": format!("{ORIGIN}/joined") })),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = session["signupUrl"].as_str().unwrap();
+    let id = session["signupSessionId"].as_str().unwrap();
+    let sig = url.split("sig=").nth(1).unwrap();
+    let r = app
+        .http
+        .post(format!("{}/signup/{id}", app.base))
+        .form(&[
+            ("sig", sig),
+            ("term_SERVICE", "2024-01"),
+            ("name", "a"),
+            ("birthDate", "1990-01-01"),
+            ("phone", "01012341234"),
+            ("nationality", "KR"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("필수 약관"));
+    // A tampered link opens nothing.
+    let r = app
+        .http
+        .get(format!("{}/signup/{id}?sig=00", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
