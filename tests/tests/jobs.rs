@@ -104,6 +104,21 @@ async fn delivery_reminders_automatic_approval_and_payout_fire_on_time() {
         .text(&format!("SELECT concat_ws(',', seller_id, amount, currency) AS v FROM payout_instructions WHERE trade_id = '{id}'"))
         .await;
     assert_eq!(line, format!("{},50039,KRW", seller.id));
+    let file = app
+        .admin(Method::GET, "/admin/v1/payouts/bank-file")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    let csv = file.text().await.unwrap();
+    assert!(
+        csv.starts_with("payout_id,trade_id,seller_id,amount,currency,due_date\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!("{id},{},50039,KRW,", seller.id)),
+        "{csv}"
+    );
 
     // Every change reached the partner, signed, once per event, in sequence.
     let callbacks: Vec<(Value, String)> = app.receiver.received.lock().unwrap().clone();

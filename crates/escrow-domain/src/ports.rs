@@ -383,4 +383,6 @@ pub trait AdminRepository: Send + Sync {
     async fn remove_holiday(&self, date: time::Date) -> Result<bool, RepositoryError>;
     /// Refunds waiting for an operator (PG without refunds, or failed refunds).
     async fn refund_queue(&self) -> Result<Vec<RefundRecord>, RepositoryError>;
+    /// The instructed payouts due on `date` (all when `None`) as the operator's bank transfer file (CSV).
+    async fn payout_bank_file(&self, date: Option<time::Date>) -> Result<String, RepositoryError>;
 }

@@ -166,6 +166,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/admin/v1/refunds", web::get().to(admin::refund_queue))
         .route(
+            "/admin/v1/payouts/bank-file",
+            web::get().to(admin::bank_file),
+        )
+        .route(
             "/admin/v1/outbox/dead-letters",
             web::get().to(admin::dead_letters),
         )

@@ -41,7 +41,7 @@ impl Modify for Security {
         member::seller_return_complete,
         admin::create_partner, admin::list_partners, admin::set_contract, admin::get_contract, admin::search_trades,
         admin::get_trade, admin::trade_action, admin::refund_queue, admin::holidays, admin::add_holiday,
-        admin::remove_holiday, admin::dead_letters, admin::replay,
+        admin::remove_holiday, admin::dead_letters, admin::replay, admin::bank_file,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
     components(schemas(dto::ErrorBody, member::Empty)),

@@ -89,6 +89,12 @@ impl AdminRepository for PgAdmin {
         self.rules.remove_holiday(date).await
     }
 
+    async fn payout_bank_file(&self, date: Option<Date>) -> Result<String, RepositoryError> {
+        LedgerPayoutInstructor::new(self.pool.clone())
+            .bank_file(date)
+            .await
+    }
+
     async fn refund_queue(&self) -> Result<Vec<RefundRecord>, RepositoryError> {
         type Row = (
             Uuid,

@@ -455,3 +455,26 @@ pub async fn replay(
         Err(ApiError::not_found("dead letter"))
     }
 }
+
+/// Query of the bank transfer file.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BankFileQuery {
+    /// Only payouts due on this date (YYYY-MM-DD).
+    pub date: Option<String>,
+}
+
+/// The instructed payouts as the operator's bank transfer file (CSV).
+#[utoipa::path(get, path = "/admin/v1/payouts/bank-file", tag = "admin", security(("admin_key" = [])), params(BankFileQuery),
+    responses((status = 200, body = String, content_type = "text/csv"), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn bank_file(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    q: web::Query<BankFileQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let d = q.date.as_deref().map(date).transpose()?;
+    let csv = state.admin.payout_bank_file(d).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .body(csv))
+}
