@@ -269,6 +269,10 @@ async fn main() {
     cluster.init().unwrap_or_else(|e| fail(e));
     // Durable settings (fsync on): both the service and pgbench pay for real commits.
     cluster.start(false).unwrap_or_else(|e| fail(e));
+    // However the run ends, the cluster and its folder go with the process.
+    cluster
+        .remove_when_process_exits(std::process::id())
+        .unwrap_or_else(|e| fail(e));
     let created = Command::new(cluster.bin_dir().join("createdb"))
         .args([
             "-h",
