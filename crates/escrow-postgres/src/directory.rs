@@ -74,6 +74,21 @@ struct MemberRow {
 }
 
 impl MemberRow {
+    fn from_domain(m: &Member, member_key_hash: impl Into<String>) -> Self {
+        MemberRow {
+            id: m.id.0,
+            partner_id: m.partner_id.0,
+            partner_user_id: m.partner_user_id.clone(),
+            status: m.status.code().to_owned(),
+            member_key_hash: member_key_hash.into(),
+            name: m.name.clone(),
+            phone: m.phone.expose().to_owned(),
+            birth_date: m.birth_date,
+            created_at: m.created_at,
+            withdrawn_at: m.withdrawn_at,
+        }
+    }
+
     fn into_domain(self) -> Result<(Member, String), RepositoryError> {
         Ok((
             Member {
@@ -260,18 +275,7 @@ impl Directory {
     ) -> Result<(), RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         diesel::insert_into(members::table)
-            .values(MemberRow {
-                id: m.id.0,
-                partner_id: m.partner_id.0,
-                partner_user_id: m.partner_user_id.clone(),
-                status: m.status.code().to_owned(),
-                member_key_hash: member_key_hash.to_owned(),
-                name: m.name.clone(),
-                phone: m.phone.expose().to_owned(),
-                birth_date: m.birth_date,
-                created_at: m.created_at,
-                withdrawn_at: m.withdrawn_at,
-            })
+            .values(MemberRow::from_domain(m, member_key_hash.to_owned()))
             .execute(&mut conn)
             .await
             .map_err(storage_error)?;
@@ -553,18 +557,7 @@ impl MemberRepository for Directory {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         conn.transaction(async move |conn| -> Result<_, TxError> {
             diesel::insert_into(members::table)
-                .values(MemberRow {
-                    id: m.id.0,
-                    partner_id: m.partner_id.0,
-                    partner_user_id: m.partner_user_id.clone(),
-                    status: m.status.code().to_owned(),
-                    member_key_hash: hash.clone(),
-                    name: m.name.clone(),
-                    phone: m.phone.expose().to_owned(),
-                    birth_date: m.birth_date,
-                    created_at: m.created_at,
-                    withdrawn_at: m.withdrawn_at,
-                })
+                .values(MemberRow::from_domain(m, hash.clone()))
                 .execute(conn)
                 .await?;
             let completed = diesel::update(
