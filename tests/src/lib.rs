@@ -364,22 +364,7 @@ impl App {
 
     /// Signs up `user` through the hosted page (as the browser) and gets a token (as the partner).
     pub async fn member_of(&self, keys: &PartnerKeys, user: &str) -> Member {
-        let r = self
-            .signed_as(
-                keys,
-                Method::POST,
-                "/api/v1/members/signup",
-                Some(
-                    &json!({ "partnerUserId": user, "returnUrl": format!("{ORIGIN}/signup-done") }),
-                ),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-        let session: Value = r.json().await.unwrap();
-        let url = session["signupUrl"].as_str().unwrap().to_owned();
-        let id = session["signupSessionId"].as_str().unwrap().to_owned();
+        let SignupLink { id, url, .. } = self.open_signup(keys, user, "/signup-done").await;
         let page = self.http.get(&url).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);
         let html = page.text().await.unwrap();
@@ -699,5 +684,41 @@ impl App {
         let body: Value = r.json().await.unwrap();
         assert_eq!(status, StatusCode::OK, "{action}: {body}");
         body
+    }
+}
+
+/// An opened signup session: its id, its signed page, and the link's signature.
+pub struct SignupLink {
+    pub id: String,
+    pub url: String,
+    pub sig: String,
+}
+
+impl App {
+    /// The partner opens a signup session for `user` returning to `{ORIGIN}{return_path}`.
+    pub async fn open_signup(
+        &self,
+        keys: &PartnerKeys,
+        user: &str,
+        return_path: &str,
+    ) -> SignupLink {
+        let r = self
+            .signed_as(
+                keys,
+                Method::POST,
+                "/api/v1/members/signup",
+                Some(&json!({ "partnerUserId": user, "returnUrl": format!("{ORIGIN}{return_path}") })),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let session: Value = r.json().await.unwrap();
+        let url = session["signupUrl"].as_str().unwrap().to_owned();
+        SignupLink {
+            id: session["signupSessionId"].as_str().unwrap().to_owned(),
+            sig: url.split("sig=").nth(1).unwrap().to_owned(),
+            url,
+        }
     }
 }

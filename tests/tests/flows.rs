@@ -385,21 +385,8 @@ async fn the_hosted_signup_refuses_foreigners_and_children_under_14() {
         ("foreigner", "1990-01-01", "FOREIGN", "FOREIGNER"),
         ("child", "2020-01-01", "KR", "UNDER_14"),
     ] {
-        let session: Value = app
-            .signed(
-                Method::POST,
-                "/api/v1/members/signup",
-                Some(&json!({ "partnerUserId": user, "returnUrl": format!("{ORIGIN}/joined") })),
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let url = session["signupUrl"].as_str().unwrap();
-        let id = session["signupSessionId"].as_str().unwrap();
-        let sig = url.split("sig=").nth(1).unwrap();
+        let link = app.open_signup(&app.partner, user, "/joined").await;
+        let (id, sig) = (link.id.as_str(), link.sig.as_str());
         let form = [
             ("sig", sig),
             ("term_SERVICE", "2024-01"),
@@ -447,21 +434,8 @@ async fn the_hosted_signup_refuses_foreigners_and_children_under_14() {
         assert_eq!(status["status"], "NONE");
     }
     // Missing terms: the form comes back with a message and nothing is stored.
-    let session: Value = app
-        .signed(
-            Method::POST,
-            "/api/v1/members/signup",
-            Some(&json!({ "partnerUserId": "hasty", "returnUrl": format!("{ORIGIN}/joined") })),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let url = session["signupUrl"].as_str().unwrap();
-    let id = session["signupSessionId"].as_str().unwrap();
-    let sig = url.split("sig=").nth(1).unwrap();
+    let link = app.open_signup(&app.partner, "hasty", "/joined").await;
+    let (id, sig) = (link.id.as_str(), link.sig.as_str());
     let r = app
         .http
         .post(format!("{}/signup/{id}", app.base))
