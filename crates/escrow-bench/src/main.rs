@@ -477,6 +477,7 @@ async fn main() {
                 method: PaymentMethod::Card,
                 quote,
                 deposit_account: None,
+                payment_transaction_id: None,
             })
             .await
             .unwrap_or_else(|e| fail(e));

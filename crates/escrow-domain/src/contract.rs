@@ -328,6 +328,13 @@ impl SettlementRules {
     }
 }
 
+/// The longest deposit deadline a contract may set (30 days).
+pub const MAX_DEPOSIT_DEADLINE_HOURS: u32 = 24 * 30;
+/// The longest checkout expiry a contract may set (one day).
+pub const MAX_CHECKOUT_EXPIRY_MINUTES: u32 = 24 * 60;
+/// The most business days any contract timer or settlement delay may count (about three months).
+pub const MAX_TIMER_BUSINESS_DAYS: u32 = 60;
+
 /// A partner's contract.
 ///
 /// ```
@@ -536,7 +543,86 @@ impl Contract {
                 "timers: approval reminders must be distinct and fall between delivery and approval".to_owned(),
             );
         }
+        let bounded = [
+            (
+                "timers.depositDeadlineHours",
+                t.deposit_deadline_hours,
+                MAX_DEPOSIT_DEADLINE_HOURS,
+            ),
+            (
+                "timers.depositReminderHours",
+                t.deposit_reminder_hours,
+                MAX_DEPOSIT_DEADLINE_HOURS,
+            ),
+            (
+                "timers.checkoutExpiryMinutes",
+                t.checkout_expiry_minutes,
+                MAX_CHECKOUT_EXPIRY_MINUTES,
+            ),
+            (
+                "timers.autoApprovalBusinessDays",
+                t.auto_approval_business_days,
+                MAX_TIMER_BUSINESS_DAYS,
+            ),
+            (
+                "timers.autoCancelAgreementBusinessDays",
+                t.auto_cancel_agreement_business_days,
+                MAX_TIMER_BUSINESS_DAYS,
+            ),
+            (
+                "settlement.approvalWindowBusinessDays",
+                self.settlement.approval_window_business_days,
+                MAX_TIMER_BUSINESS_DAYS,
+            ),
+            (
+                "settlement.general.businessDaysAfterPayment",
+                self.settlement.general.business_days_after_payment,
+                MAX_TIMER_BUSINESS_DAYS,
+            ),
+            (
+                "settlement.general.businessDaysAfterApproval",
+                self.settlement.general.business_days_after_approval,
+                MAX_TIMER_BUSINESS_DAYS,
+            ),
+            (
+                "settlement.premium.businessDaysAfterPayment",
+                self.settlement.premium.business_days_after_payment,
+                MAX_TIMER_BUSINESS_DAYS,
+            ),
+            (
+                "settlement.premium.businessDaysAfterApproval",
+                self.settlement.premium.business_days_after_approval,
+                MAX_TIMER_BUSINESS_DAYS,
+            ),
+            (
+                "settlement.returnRefundBusinessDays",
+                self.settlement.return_refund_business_days,
+                MAX_TIMER_BUSINESS_DAYS,
+            ),
+        ];
+        for (field, value, max) in bounded {
+            if value > max {
+                problems.push(format!("{field} must be at most {max}"));
+            }
+        }
         for (method, delay) in self.settlement.minimum_delay.iter() {
+            let days = [Some(delay.business_days), delay.large_amount_business_days];
+            if days
+                .into_iter()
+                .flatten()
+                .any(|d| d > MAX_TIMER_BUSINESS_DAYS)
+            {
+                problems.push(format!(
+                    "settlement.minimumDelay.{method}: at most {MAX_TIMER_BUSINESS_DAYS} business days"
+                ));
+            }
+            if delay.large_amount_business_days.is_some()
+                && delay.large_amount_from.is_some_and(|a| a < 1)
+            {
+                problems.push(format!(
+                    "settlement.minimumDelay.{method}: largeAmountFrom must be positive"
+                ));
+            }
             if delay.large_amount_from.is_some() != delay.large_amount_business_days.is_some() {
                 problems.push(format!(
                     "settlement.minimumDelay.{method}: largeAmountFrom and largeAmountBusinessDays go together"
@@ -565,6 +651,47 @@ mod tests {
         assert_eq!(json["timers"]["batchTimeOfDay"], "10:00");
         let back: Contract = serde_json::from_value(json).unwrap();
         assert_eq!(back, c);
+    }
+
+    #[test]
+    fn timers_past_their_bounds_are_refused_by_name() {
+        for (field, set) in [
+            (
+                "timers.checkoutExpiryMinutes",
+                &(|c: &mut Contract| c.timers.checkout_expiry_minutes = u32::MAX)
+                    as &dyn Fn(&mut Contract),
+            ),
+            ("timers.depositDeadlineHours", &|c: &mut Contract| {
+                c.timers.deposit_deadline_hours = u32::MAX
+            }),
+            ("timers.autoApprovalBusinessDays", &|c: &mut Contract| {
+                c.timers.auto_approval_business_days = u32::MAX
+            }),
+            (
+                "timers.autoCancelAgreementBusinessDays",
+                &|c: &mut Contract| c.timers.auto_cancel_agreement_business_days = 61,
+            ),
+            (
+                "settlement.returnRefundBusinessDays",
+                &|c: &mut Contract| c.settlement.return_refund_business_days = u32::MAX,
+            ),
+            (
+                "settlement.general.businessDaysAfterApproval",
+                &|c: &mut Contract| c.settlement.general.business_days_after_approval = 100,
+            ),
+        ] {
+            let mut c = Contract::standard_2022();
+            set(&mut c);
+            let e = c.validate().unwrap_err();
+            assert!(
+                e.problems.iter().any(|p| p.starts_with(field)),
+                "{field}: {e:?}"
+            );
+        }
+        let mut c = Contract::standard_2022();
+        c.timers.checkout_expiry_minutes = MAX_CHECKOUT_EXPIRY_MINUTES;
+        c.timers.deposit_deadline_hours = MAX_DEPOSIT_DEADLINE_HOURS;
+        c.validate().unwrap();
     }
 
     #[test]

@@ -205,10 +205,12 @@ mod tests {
 pub struct DueRefund {
     /// Row id.
     pub id: i64,
-    /// The trade.
-    pub trade_id: TradeId,
+    /// The trade; `None` for a late confirmation, which has no trade.
+    pub trade_id: Option<TradeId>,
     /// The checkout it was paid through.
     pub checkout_id: crate::ids::CheckoutId,
+    /// The PG transaction to refund when it is not the checkout's paying one (late confirmations).
+    pub transaction_id: Option<String>,
     /// The amount: the whole payment.
     pub amount: crate::money::Money,
 }

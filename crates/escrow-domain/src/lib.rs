@@ -61,6 +61,7 @@
 //!     method: PaymentMethod::Card,
 //!     quote,
 //!     deposit_account: None,
+//!     payment_transaction_id: None,
 //! }, datetime!(2025-03-06 10:00 +9), &rules).unwrap();
 //! assert_eq!(opened.trade.status.code(), 31);
 //!

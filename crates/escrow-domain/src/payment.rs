@@ -110,8 +110,11 @@ pub struct PaymentStart {
 pub enum PgPaymentStatus {
     /// Paid.
     Confirmed,
-    /// Not paid.
+    /// Not paid. A gateway whose [`PaymentGateway::reports_pending`] is false says this also for a
+    /// payment the buyer has not finished yet.
     Failed,
+    /// Not paid yet (only from gateways that can tell).
+    Pending,
 }
 
 /// What a PG reports about a transaction, with amounts in major units as sent.
@@ -161,6 +164,8 @@ pub enum PaymentOutcome {
     },
     /// Not paid.
     Failed(PgFailure),
+    /// Not paid yet: the buyer may still pay.
+    Pending,
     /// The report does not match the checkout: forgery (위변조), logged as a security event.
     Forged {
         /// Always [`PgFailure::AmountMismatch`].
@@ -200,8 +205,10 @@ pub fn verify_payment(expected: &ExpectedPayment, report: &PgPaymentReport) -> P
     if report.store_id != expected.store_id {
         return forged("store id differs".into());
     }
-    if report.status == PgPaymentStatus::Failed {
-        return PaymentOutcome::Failed(PgFailure::Declined);
+    match report.status {
+        PgPaymentStatus::Failed => return PaymentOutcome::Failed(PgFailure::Declined),
+        PgPaymentStatus::Pending => return PaymentOutcome::Pending,
+        PgPaymentStatus::Confirmed => {}
     }
     let currency = expected.amount.currency().code();
     if report.pay_currency != currency || report.order_currency != currency {
@@ -241,6 +248,13 @@ pub trait PaymentGateway: Send + Sync {
 
     /// The merchant id this gateway's payments must report.
     fn store_id(&self) -> &str;
+
+    /// Whether the status query tells "not paid yet" ([`PgPaymentStatus::Pending`]) from "failed".
+    /// Unifi Pay answers only CONFIRMED or FAILED, so a FAILED there may still be paid later: the
+    /// browser's return alone does not fail a checkout within its expiry (SPEC §7 point 5).
+    fn reports_pending(&self) -> bool {
+        false
+    }
 
     /// Asks the PG to start a payment; refuses a currency the merchant account does not take before
     /// any call.

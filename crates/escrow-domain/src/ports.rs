@@ -256,11 +256,21 @@ impl TradeCursor {
         format!("{}.{}", self.created_at_micros, self.id.0.simple())
     }
 
-    /// Parses what [`TradeCursor::encode`] produced; `None` for anything else.
+    /// Parses what [`TradeCursor::encode`] produced; `None` for anything else, including an instant
+    /// no trade can have been created at (before 1970 or past the year 9999).
     pub fn decode(text: &str) -> Option<Self> {
         let (micros, id) = text.split_once('.')?;
+        let created_at_micros: i64 = micros.parse().ok()?;
+        if created_at_micros < 0 {
+            return None;
+        }
+        let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(created_at_micros) * 1_000)
+            .ok()?;
+        if at.year() > 9999 {
+            return None;
+        }
         Some(TradeCursor {
-            created_at_micros: micros.parse().ok()?,
+            created_at_micros,
             id: TradeId(uuid::Uuid::parse_str(id).ok()?),
         })
     }
@@ -337,14 +347,35 @@ pub trait PaymentRecords: Send + Sync {
         now: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<Checkout>, RepositoryError>;
+    /// Records, in one transaction, that PG transaction `transaction_id` captured money for
+    /// `checkout` though the checkout was no longer open: a full refund of it (to be executed by the
+    /// refund job) and the partner's `payment.refunded` callback (`reason: LATE_CONFIRMATION`).
+    /// Returns false when this transaction's refund was already recorded (nothing is written twice).
+    async fn record_late_confirmation(
+        &self,
+        checkout: &Checkout,
+        transaction_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, RepositoryError>;
+    /// The PG transactions to query again (SPEC §7 point 5): started for a checkout that ended
+    /// without a trade (or was paid by another transaction) after `ended_after`, and not refunded yet.
+    async fn transactions_to_reconcile(
+        &self,
+        ended_after: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<String>, RepositoryError>;
 }
 
 /// A refund as operators see it (the manual refund queue).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundRecord {
-    /// The trade.
-    pub trade_id: TradeId,
+    /// The trade; `None` for a late confirmation (money captured for a checkout without a trade).
+    pub trade_id: Option<TradeId>,
+    /// The checkout the money was paid through.
+    pub checkout_id: CheckoutId,
+    /// `TRADE` (a cancel or return) or `LATE_CONFIRMATION`.
+    pub reason: String,
     /// Its partner.
     pub partner_id: PartnerId,
     /// The amount.
@@ -385,4 +416,28 @@ pub trait AdminRepository: Send + Sync {
     async fn refund_queue(&self) -> Result<Vec<RefundRecord>, RepositoryError>;
     /// The instructed payouts due on `date` (all when `None`) as the operator's bank transfer file (CSV).
     async fn payout_bank_file(&self, date: Option<time::Date>) -> Result<String, RepositoryError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_outside_the_instants_a_trade_can_have_is_refused() {
+        let id = uuid::Uuid::nil().simple();
+        for bad in [
+            format!("9223372036854775807.{id}"),
+            format!("-1.{id}"),
+            format!("253402300800000000.{id}"), // 10000-01-01
+            "1.not-a-uuid".to_owned(),
+            "".to_owned(),
+        ] {
+            assert_eq!(TradeCursor::decode(&bad), None, "{bad}");
+        }
+        let good = TradeCursor {
+            created_at_micros: 1_700_000_000_000_000,
+            id: TradeId(uuid::Uuid::nil()),
+        };
+        assert_eq!(TradeCursor::decode(&good.encode()), Some(good));
+    }
 }

@@ -117,14 +117,65 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiE
         )
         .details(serde_json::json!({ "problem": "not UTF-8" })));
     }
-    serde_json::from_slice(body).map_err(|e| {
+    let invalid_json = |e: serde_json::Error| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "INVALID_JSON",
             "요청 본문이 올바른 JSON이 아닙니다.",
         )
         .details(serde_json::json!({ "problem": e.to_string() }))
-    })
+    };
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(invalid_json)?;
+    refuse_control_characters(&value, &mut String::new())?;
+    serde_json::from_value(value).map_err(invalid_json)
+}
+
+/// Refuses, in any string of a JSON document (names and values), control characters other than tab,
+/// line feed and carriage return — NUL above all, which no text column can store. Fields where even
+/// those make no sense (URLs, codes, names) are checked again by their own parsers.
+fn refuse_control_characters(value: &serde_json::Value, path: &mut String) -> Result<(), ApiError> {
+    let bad = |s: &str| {
+        s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    };
+    match value {
+        serde_json::Value::String(s) if bad(s) => Err(ApiError::invalid(
+            if path.is_empty() {
+                "body"
+            } else {
+                path.as_str()
+            },
+            "control characters are not allowed",
+        )),
+        serde_json::Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                refuse_control_characters(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        serde_json::Value::Object(fields) => {
+            for (name, item) in fields {
+                if bad(name) {
+                    return Err(ApiError::invalid(
+                        "body",
+                        "control characters are not allowed",
+                    ));
+                }
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(name);
+                refuse_control_characters(item, path)?;
+                path.truncate(len);
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A member token's claims.

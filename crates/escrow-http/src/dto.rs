@@ -656,8 +656,12 @@ pub struct HolidayView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundView {
-    /// The trade.
-    pub trade_id: String,
+    /// The trade (absent for a late confirmation: money captured for a checkout without a trade).
+    pub trade_id: Option<String>,
+    /// The checkout the money was paid through.
+    pub checkout_id: String,
+    /// `TRADE` (cancel or return) or `LATE_CONFIRMATION`.
+    pub reason: String,
     /// Its partner.
     pub partner_id: String,
     /// Amount (minor units).

@@ -356,7 +356,12 @@ impl From<CheckoutError> for ApiError {
                 "BUYER_NOT_ACTIVE",
                 "구매할 수 없는 회원입니다.",
             ),
-            CheckoutError::ProductNotFound => ApiError::not_found("product"),
+            CheckoutError::ProductNotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "PRODUCT_NOT_FOUND",
+                "상품을 찾을 수 없습니다.",
+            )
+            .details(json!({ "resource": "product" })),
             CheckoutError::ProductNotAvailable => ApiError::new(
                 StatusCode::CONFLICT,
                 "PRODUCT_NOT_AVAILABLE",

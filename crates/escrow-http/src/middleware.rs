@@ -55,11 +55,24 @@ where
     let span =
         tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
     let started = Instant::now();
-    let fut = srv.call(req);
+    // A path or query carrying an encoded control character (`%00` …) is refused before any handler:
+    // no identifier, code or cursor has one, and NUL cannot even be stored.
+    let (fut, refused) = if encodes_control_character(req.uri().path())
+        || encodes_control_character(req.uri().query().unwrap_or(""))
+    {
+        let body = ApiError::invalid("url", "control characters are not allowed").as_response();
+        (None, Some(req.into_response(body)))
+    } else {
+        (Some(srv.call(req)), None)
+    };
     async move {
         let result = REQUEST_ID
             .scope(id.clone(), async move {
-                let response = fut.await;
+                let response = match (fut, refused) {
+                    (Some(fut), _) => fut.await.map(ServiceResponse::map_into_boxed_body),
+                    (None, refused) => refused
+                        .ok_or_else(|| actix_web::error::ErrorInternalServerError("no response")),
+                };
                 // Errors that escaped the handlers (extractors, routing) become SPEC §11 bodies here,
                 // still inside the request's scope so they carry its id.
                 match response {
@@ -98,6 +111,16 @@ where
         let _enter = span.enter();
         match result {
             Ok(mut res) => {
+                // Every 5xx says why in the log (handlers log their own cause too; this catches what
+                // escaped them, such as a response that could not be built).
+                if res.status().is_server_error() {
+                    match res.response().error() {
+                        Some(e) => {
+                            tracing::error!(status = res.status().as_u16(), error = %e, debug = ?e, "request failed")
+                        }
+                        None => tracing::error!(status = res.status().as_u16(), "request failed"),
+                    }
+                }
                 if let Ok(v) = HeaderValue::from_str(&id) {
                     res.headers_mut().insert(
                         actix_web::http::header::HeaderName::from_static("x-request-id"),
@@ -124,7 +147,42 @@ where
                 );
                 Ok(res)
             }
-            Err(e) => Err(e),
+            Err(e) => {
+                tracing::error!(error = %e, debug = ?e, "request failed");
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Whether a percent-encoded URL part decodes to a control character.
+fn encodes_control_character(part: &str) -> bool {
+    let bytes = part.as_bytes();
+    bytes.windows(3).any(|w| {
+        w[0] == b'%'
+            && std::str::from_utf8(&w[1..])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .is_some_and(|b| b < 0x20 || b == 0x7f)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encodes_control_character;
+
+    #[test]
+    fn encoded_control_characters_are_found_in_paths_and_queries() {
+        for bad in [
+            "/api/v1/trades/by-partner-no/a%00b",
+            "cursor=%0a",
+            "x=%7F",
+            "%1F",
+        ] {
+            assert!(encodes_control_character(bad), "{bad}");
+        }
+        for good in ["/api/v1/trades/%EC%95%88", "a=%20b", "%", "%zz", "100%25"] {
+            assert!(!encodes_control_character(good), "{good}");
         }
     }
 }

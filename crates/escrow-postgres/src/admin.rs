@@ -1,7 +1,7 @@
 //! What operators manage directly: admin keys, contracts, holidays, the manual refund queue.
 
 use async_trait::async_trait;
-use diesel::{ExpressionMethods, JoinOnDsl, OptionalExtension, QueryDsl};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
 use escrow_domain::contract::Contract;
 use escrow_domain::ids::{PartnerId, TradeId};
@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::errors::{corrupt, pool_error, storage_error};
 use crate::migrate::DbPool;
 use crate::rules::PgRulesRepository;
-use crate::schema::{admin_keys, refunds, trades};
+use crate::schema::{admin_keys, refunds};
 
 /// Operator data in PostgreSQL.
 #[derive(Clone)]
@@ -96,49 +96,52 @@ impl AdminRepository for PgAdmin {
     }
 
     async fn refund_queue(&self) -> Result<Vec<RefundRecord>, RepositoryError> {
-        type Row = (
-            Uuid,
-            Uuid,
-            i64,
-            String,
-            Option<i16>,
-            String,
-            Option<Date>,
-            OffsetDateTime,
-        );
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+            trade_id: Option<Uuid>,
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            checkout_id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            reason: String,
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            partner_id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Int8)]
+            amount: i64,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            currency: String,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Int2>)]
+            withdrawal_cd: Option<i16>,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            status: String,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
+            due_date: Option<Date>,
+            #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+            created_at: OffsetDateTime,
+        }
         let mut conn = self.pool.get().await.map_err(pool_error)?;
-        let rows: Vec<Row> = refunds::table
-            .inner_join(trades::table.on(trades::id.eq(refunds::trade_id)))
-            .filter(refunds::status.eq_any(["PENDING", "REFUNDING", "MANUAL_QUEUE"]))
-            .order(refunds::created_at.asc())
-            .select((
-                refunds::trade_id,
-                trades::partner_id,
-                refunds::amount,
-                refunds::currency,
-                refunds::withdrawal_cd,
-                refunds::status,
-                refunds::due_date,
-                refunds::created_at,
-            ))
-            .load(&mut conn)
-            .await
-            .map_err(storage_error)?;
+        // Trade refunds name their checkout through the trade; late confirmations name it directly.
+        let rows: Vec<Row> = diesel::sql_query(
+            "SELECT r.trade_id, c.id AS checkout_id, r.reason, c.partner_id, r.amount, r.currency,                     r.withdrawal_cd, r.status, r.due_date, r.created_at              FROM refunds r LEFT JOIN trades t ON t.id = r.trade_id              JOIN checkouts c ON c.id = coalesce(r.checkout_id, t.checkout_id)              WHERE r.status IN ('PENDING', 'REFUNDING', 'MANUAL_QUEUE') ORDER BY r.created_at",
+        )
+        .load(&mut conn)
+        .await
+        .map_err(storage_error)?;
         rows.into_iter()
-            .map(
-                |(trade, partner, amount, currency, w, status, due, created)| {
-                    let currency: Currency = currency.parse().map_err(corrupt)?;
-                    Ok(RefundRecord {
-                        trade_id: TradeId(trade),
-                        partner_id: PartnerId(partner),
-                        amount: Money::new(amount, currency),
-                        withdrawal_code: w.and_then(|w| u8::try_from(w).ok()),
-                        status,
-                        due_date: due,
-                        created_at: created,
-                    })
-                },
-            )
+            .map(|r| {
+                let currency: Currency = r.currency.parse().map_err(corrupt)?;
+                Ok(RefundRecord {
+                    trade_id: r.trade_id.map(TradeId),
+                    checkout_id: escrow_domain::ids::CheckoutId(r.checkout_id),
+                    reason: r.reason,
+                    partner_id: PartnerId(r.partner_id),
+                    amount: Money::new(r.amount, currency),
+                    withdrawal_code: r.withdrawal_cd.and_then(|w| u8::try_from(w).ok()),
+                    status: r.status,
+                    due_date: r.due_date,
+                    created_at: r.created_at,
+                })
+            })
             .collect()
     }
 }
@@ -153,10 +156,12 @@ impl escrow_domain::delivery::RefundQueue for PgAdmin {
         struct Row {
             #[diesel(sql_type = diesel::sql_types::Int8)]
             id: i64,
-            #[diesel(sql_type = diesel::sql_types::Uuid)]
-            trade_id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
+            trade_id: Option<Uuid>,
             #[diesel(sql_type = diesel::sql_types::Uuid)]
             checkout_id: Uuid,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            pg_transaction_id: Option<String>,
             #[diesel(sql_type = diesel::sql_types::Int8)]
             amount: i64,
             #[diesel(sql_type = diesel::sql_types::Text)]
@@ -164,10 +169,11 @@ impl escrow_domain::delivery::RefundQueue for PgAdmin {
         }
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let rows: Vec<Row> = diesel::sql_query(
-            "UPDATE refunds r SET status = 'REFUNDING' FROM trades t \
-             WHERE t.id = r.trade_id AND r.id IN \
+            "UPDATE refunds r SET status = 'REFUNDING' WHERE r.id IN \
                (SELECT id FROM refunds WHERE status = 'PENDING' ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
-             RETURNING r.id, r.trade_id, t.checkout_id, r.amount, r.currency",
+             RETURNING r.id, r.trade_id, \
+               coalesce(r.checkout_id, (SELECT t.checkout_id FROM trades t WHERE t.id = r.trade_id)) AS checkout_id, \
+               r.pg_transaction_id, r.amount, r.currency",
         )
         .bind::<diesel::sql_types::Int8, _>(i64::from(limit))
         .load(&mut conn)
@@ -178,8 +184,9 @@ impl escrow_domain::delivery::RefundQueue for PgAdmin {
                 let currency: Currency = r.currency.parse().map_err(corrupt)?;
                 Ok(escrow_domain::delivery::DueRefund {
                     id: r.id,
-                    trade_id: TradeId(r.trade_id),
+                    trade_id: r.trade_id.map(TradeId),
                     checkout_id: escrow_domain::ids::CheckoutId(r.checkout_id),
+                    transaction_id: r.pg_transaction_id,
                     amount: Money::new(r.amount, currency),
                 })
             })

@@ -27,6 +27,9 @@ use crate::schema::{
     checkouts, idempotency_keys, limit_reservations, products, seller_limit_usage,
 };
 
+/// The `refunds.reason` of money captured for a checkout that was no longer open.
+pub(crate) const LATE_CONFIRMATION: &str = "LATE_CONFIRMATION";
+
 /// A `checkouts` row.
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
 #[diesel(table_name = checkouts, check_for_backend(diesel::pg::Pg))]
@@ -642,9 +645,18 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
         &self,
         transaction_id: &str,
     ) -> Result<Option<Checkout>, RepositoryError> {
+        use crate::schema::pg_transactions as t;
         let mut conn = self.pool.get().await.map_err(pool_error)?;
+        // Any transaction started for the checkout (the buyer may have pressed pay twice).
         checkouts::table
-            .filter(checkouts::pg_transaction_id.eq(transaction_id))
+            .filter(
+                checkouts::id.eq_any(
+                    t::table
+                        .filter(t::transaction_id.eq(transaction_id))
+                        .filter(t::outcome.eq("STARTED"))
+                        .select(t::checkout_id),
+                ),
+            )
             .select(CheckoutRow::as_select())
             .first(&mut conn)
             .await
@@ -722,6 +734,77 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
             .await
             .map_err(storage_error)?;
         Ok(())
+    }
+
+    async fn record_late_confirmation(
+        &self,
+        checkout: &Checkout,
+        transaction_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, RepositoryError> {
+        use crate::schema::refunds;
+        let amount = checkout.quote.payment_amount;
+        let checkout = checkout.clone();
+        let transaction_id = transaction_id.to_owned();
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        conn.transaction(async move |conn| -> Result<_, crate::trades::TxError> {
+            let inserted = diesel::insert_into(refunds::table)
+                .values((
+                    refunds::checkout_id.eq(Some(checkout.id.0)),
+                    refunds::pg_transaction_id.eq(Some(&transaction_id)),
+                    refunds::reason.eq(LATE_CONFIRMATION),
+                    refunds::amount.eq(amount.minor_units()),
+                    refunds::currency.eq(amount.currency().code()),
+                    refunds::status.eq("PENDING"),
+                    refunds::created_at.eq(now),
+                ))
+                .on_conflict_do_nothing()
+                .execute(conn)
+                .await?;
+            if inserted == 0 {
+                return Ok(false);
+            }
+            let event = escrow_domain::ports::PartnerEvent {
+                event_type: "payment.refunded",
+                data: serde_json::json!({
+                    "checkoutId": checkout.id,
+                    "partnerTradeNo": checkout.partner_trade_no,
+                    "transactionId": transaction_id,
+                    "amount": amount.minor_units(),
+                    "currency": amount.currency().code(),
+                    "reason": LATE_CONFIRMATION,
+                }),
+            };
+            crate::trades::insert_partner_event(conn, checkout.partner_id.0, &event, now).await?;
+            Ok(true)
+        })
+        .await
+        .map_err(|e| e.0)
+    }
+
+    async fn transactions_to_reconcile(
+        &self,
+        ended_after: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<String>, RepositoryError> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            transaction_id: String,
+        }
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let rows: Vec<Row> = diesel::sql_query(
+            "SELECT DISTINCT p.transaction_id FROM pg_transactions p JOIN checkouts c ON c.id = p.checkout_id              WHERE p.outcome = 'STARTED' AND c.updated_at > $1                AND (c.status <> $2 OR c.pg_transaction_id IS DISTINCT FROM p.transaction_id)                AND c.status <> $3                AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.pg_transaction_id = p.transaction_id AND r.reason = $4)              LIMIT $5",
+        )
+        .bind::<diesel::sql_types::Timestamptz, _>(ended_after)
+        .bind::<diesel::sql_types::Text, _>(CheckoutStatus::Paid.code())
+        .bind::<diesel::sql_types::Text, _>(CheckoutStatus::Open.code())
+        .bind::<diesel::sql_types::Text, _>(LATE_CONFIRMATION)
+        .bind::<diesel::sql_types::Int8, _>(i64::from(limit))
+        .load(&mut conn)
+        .await
+        .map_err(storage_error)?;
+        Ok(rows.into_iter().map(|r| r.transaction_id).collect())
     }
 
     async fn expired_checkouts(

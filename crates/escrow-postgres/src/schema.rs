@@ -228,7 +228,7 @@ diesel::table! {
 diesel::table! {
     refunds (id) {
         id -> Int8,
-        trade_id -> Uuid,
+        trade_id -> Nullable<Uuid>,
         amount -> Int8,
         currency -> Text,
         withdrawal_cd -> Nullable<Int2>,
@@ -237,6 +237,9 @@ diesel::table! {
         detail -> Nullable<Text>,
         created_at -> Timestamptz,
         completed_at -> Nullable<Timestamptz>,
+        checkout_id -> Nullable<Uuid>,
+        pg_transaction_id -> Nullable<Text>,
+        reason -> Text,
     }
 }
 

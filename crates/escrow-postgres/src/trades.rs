@@ -557,6 +557,14 @@ impl TradeRepository for PgTradeRepository {
             .set((
                 checkouts::status.eq("PAID"),
                 checkouts::trade_id.eq(Some(row.id)),
+                // The transaction that paid: any other one of this checkout is a late confirmation.
+                checkouts::pg_transaction_id.eq(diesel::dsl::sql::<
+                    diesel::sql_types::Nullable<diesel::sql_types::Text>,
+                >("coalesce(")
+                .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(
+                    transition.trade.payment_transaction_id.clone(),
+                )
+                .sql(", pg_transaction_id)")),
                 checkouts::updated_at.eq(row.created_at),
             ))
             .execute(conn)

@@ -98,6 +98,8 @@ pub struct Jobs {
 pub struct JobReport {
     /// Checkouts expired.
     pub checkouts_expired: usize,
+    /// PG transactions of ended checkouts queried again for late captures.
+    pub transactions_reconciled: usize,
     /// Trade timers applied.
     pub timers_applied: usize,
     /// Trade timers skipped (held, moved on, handled elsewhere).
@@ -117,7 +119,8 @@ pub struct JobReport {
 }
 
 impl Jobs {
-    /// Runs every job once, in order: checkout expiry, trade timers (until none is due), outbox.
+    /// Runs every job once, in order: checkout expiry, trade timers (until none is due), PG
+    /// reconciliation, refunds and payouts, signature pruning, outbox.
     pub async fn run_once(&self) -> Result<JobReport, String> {
         let mut report = JobReport {
             checkouts_expired: self
@@ -147,6 +150,17 @@ impl Jobs {
         self.metrics
             .job_runs
             .with_label_values(&["trade-timers", "ok"])
+            .inc();
+        // Late captures (SPEC §7 point 5) before refunds, so a capture found now is refunded now.
+        report.transactions_reconciled = self
+            .checkouts
+            .reconcile(200)
+            .await
+            .map_err(|e| e.to_string())?
+            .checked;
+        self.metrics
+            .job_runs
+            .with_label_values(&["pg-reconciliation", "ok"])
             .inc();
         let refunds = self
             .refunds

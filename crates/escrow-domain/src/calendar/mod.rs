@@ -24,6 +24,10 @@ pub struct Holiday {
     pub name: String,
 }
 
+/// The most business days any computation steps over (about 14 years): contracts allow far fewer
+/// (see `Contract::validate`); the cap only guarantees that no stored value can make a job spin.
+pub const MAX_BUSINESS_DAYS: u32 = 3_650;
+
 /// A set of holidays plus the weekend rule.
 ///
 /// ```
@@ -104,15 +108,17 @@ impl BusinessCalendar {
         }
     }
 
-    /// The `n`-th business day after `date` (`n = 0` gives `date` itself).
+    /// The `n`-th business day after `date` (`n = 0` gives `date` itself). `n` is capped at
+    /// [`MAX_BUSINESS_DAYS`], so no stored value can make this loop for long.
     pub fn add_business_days(&self, date: Date, n: u32) -> Date {
-        (0..n).fold(date, |d, _| self.next_business_day(d))
+        (0..n.min(MAX_BUSINESS_DAYS)).fold(date, |d, _| self.next_business_day(d))
     }
 
-    /// The `n`-th business day before `date` (`n = 0` gives `date` itself).
+    /// The `n`-th business day before `date` (`n = 0` gives `date` itself; `n` capped at
+    /// [`MAX_BUSINESS_DAYS`]).
     pub fn sub_business_days(&self, date: Date, n: u32) -> Date {
         let mut d = date;
-        for _ in 0..n {
+        for _ in 0..n.min(MAX_BUSINESS_DAYS) {
             loop {
                 match d.previous_day() {
                     Some(prev) => d = prev,

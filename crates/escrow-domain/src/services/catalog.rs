@@ -106,19 +106,39 @@ impl ProductService {
         if u.shipping_fee.is_negative() {
             return invalid("shippingFee", "must not be negative");
         }
-        if u.description
-            .as_ref()
-            .is_some_and(|d| d.chars().count() > 4_000)
-        {
-            return invalid("description", "at most 4000 characters");
+        if u.name.chars().any(char::is_control) {
+            return invalid("name", "no control characters");
+        }
+        if u.partner_product_id.chars().any(char::is_control) {
+            return invalid("partnerProductId", "no control characters");
+        }
+        if u.description.as_ref().is_some_and(|d| {
+            d.chars().count() > 4_000
+                || d.chars()
+                    .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        }) {
+            return invalid(
+                "description",
+                "at most 4000 characters, no control characters but line breaks and tabs",
+            );
         }
         if u.image_url.as_ref().is_some_and(|i| {
-            i.len() > 2_000 || !(i.starts_with("https://") || i.starts_with("http://"))
+            i.len() > 2_000
+                || !(i.starts_with("https://") || i.starts_with("http://"))
+                || !crate::services::members::url_is_clean(i)
         }) {
-            return invalid("imageUrl", "an http(s) URL of at most 2000 characters");
+            return invalid(
+                "imageUrl",
+                "an http(s) URL of at most 2000 characters, no spaces or control characters",
+            );
         }
-        if u.category_code.as_ref().is_some_and(|c| c.len() > 20) {
-            return invalid("categoryCode", "at most 20 characters");
+        if u.category_code.as_ref().is_some_and(|c| {
+            c.len() > 20 || c.chars().any(|ch| ch.is_control() || ch.is_whitespace())
+        }) {
+            return invalid(
+                "categoryCode",
+                "at most 20 characters, no spaces or control characters",
+            );
         }
         Ok(())
     }

@@ -79,9 +79,17 @@ pub fn origin_of(url: &str) -> Option<&str> {
     Some(&url[..url.len() - rest.len() + host_len])
 }
 
-/// Whether `url` is on one of the partner's allowed origins.
+/// Whether `url` can be sent as it is in a `Location` header or a page: no control characters (CR, LF,
+/// NUL, DEL …) and no whitespace. Non-ASCII text is allowed (browsers encode it).
+pub fn url_is_clean(url: &str) -> bool {
+    !url.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
+/// Whether `url` is on one of the partner's allowed origins (and clean, so the redirect to it can
+/// never fail after the work is done).
 pub fn return_url_allowed(partner: &Partner, url: &str) -> bool {
     url.len() <= 2_000
+        && url_is_clean(url)
         && origin_of(url).is_some_and(|o| {
             partner
                 .allowed_redirect_origins

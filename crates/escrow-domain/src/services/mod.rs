@@ -13,6 +13,9 @@ pub use members::{
     member_key_hash, origin_of, return_url_allowed, MemberError, MemberService, SignupResult,
 };
 pub use outbox::{OutboxRun, OutboxWorker, TemplateOverrides};
-pub use payments::{CheckoutError, CheckoutPorts, CheckoutRequest, CheckoutService, PaymentResult};
+pub use payments::{
+    CheckoutError, CheckoutPorts, CheckoutRequest, CheckoutService, PaymentNotice, PaymentResult,
+    ReconciliationRun, RECONCILIATION_HOURS,
+};
 pub use refunds::{PayoutRun, PayoutService, RefundRun, RefundService};
 pub use trades::{DueRun, TradeService, TradeServiceError};

@@ -24,6 +24,9 @@ use crate::quote::{QuoteError, QuoteRequest};
 use crate::services::trades::{TradeService, TradeServiceError};
 use crate::trade::OpenTrade;
 
+/// How long after a checkout ended its PG transactions are queried again for late captures.
+pub const RECONCILIATION_HOURS: i64 = 24;
+
 /// A buyer's checkout request, already parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckoutRequest {
@@ -105,6 +108,43 @@ pub enum PaymentResult {
         /// The partner-visible code.
         code: String,
     },
+    /// Not paid yet, and the checkout is still open: the buyer may pay (again) until it expires.
+    Pending {
+        /// The checkout.
+        checkout: Box<Checkout>,
+    },
+}
+
+impl PaymentResult {
+    /// The checkout either way.
+    pub fn checkout(&self) -> &Checkout {
+        match self {
+            PaymentResult::Paid { checkout, .. }
+            | PaymentResult::Failed { checkout, .. }
+            | PaymentResult::Pending { checkout } => checkout,
+        }
+    }
+}
+
+/// Who told the service to look at a PG transaction. Neither is trusted (the PG is always queried);
+/// they differ in what a FAILED answer means (SPEC §7 point 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentNotice {
+    /// The browser came back from the PG's pages: the buyer may simply not have paid yet.
+    BrowserReturn,
+    /// The PG's callback: the PG reports a finished payment.
+    PgCallback,
+    /// The reconciliation job querying an ended checkout's transaction again.
+    Reconciliation,
+}
+
+/// What one reconciliation pass found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReconciliationRun {
+    /// Transactions queried (a late capture among them is logged, refunded and told to the partner).
+    pub checked: usize,
+    /// Transactions the PG could not be asked about (tried again next pass).
+    pub unavailable: usize,
 }
 
 /// Checkout and payment use cases.
@@ -166,6 +206,11 @@ impl CheckoutService {
 
     /// Creates a checkout. Checks, in order: buyer active, product purchasable, buyer ≠ seller, method
     /// accepted, a gateway for it, price cap, seller limits (reserved atomically).
+    ///
+    /// With an idempotency key, a repeat answers what the first request got — also a copy sent at the
+    /// same moment: the key is claimed in the checkout's own transaction (a copy waits for it there),
+    /// and a copy refused by what the first one changed (its product is now reserved, its amount now
+    /// counts against the limits) looks the key up again and answers the first one's checkout.
     pub async fn create(
         &self,
         partner: &crate::people::Partner,
@@ -173,19 +218,54 @@ impl CheckoutService {
         request: CheckoutRequest,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<OpenedCheckout, CheckoutError> {
-        // A repeat of an earlier request answers what the first one got, whatever changed since.
         if let Some(key) = &idempotency {
-            if let Some((hash, earlier)) = self
-                .checkouts
-                .by_idempotency_key(partner.id, &key.key)
-                .await?
-            {
-                if hash != key.request_hash {
-                    return Err(CheckoutError::IdempotencyKeyReused);
-                }
-                return Ok(OpenedCheckout::Replayed(earlier));
+            if let Some(earlier) = self.earlier_answer(partner.id, key).await? {
+                return Ok(earlier);
             }
         }
+        let result = self
+            .create_new(partner, buyer_id, request, idempotency.clone())
+            .await;
+        match (result, &idempotency) {
+            (
+                Err(
+                    e @ (CheckoutError::ProductNotAvailable
+                    | CheckoutError::SellerLimit(_)
+                    | CheckoutError::Storage(RepositoryError::Duplicate(_))),
+                ),
+                Some(key),
+            ) => match self.earlier_answer(partner.id, key).await? {
+                Some(earlier) => Ok(earlier),
+                None => Err(e),
+            },
+            (result, _) => result,
+        }
+    }
+
+    /// What an earlier request with this idempotency key got, if any (another body: refused).
+    async fn earlier_answer(
+        &self,
+        partner_id: PartnerId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<OpenedCheckout>, CheckoutError> {
+        match self
+            .checkouts
+            .by_idempotency_key(partner_id, &key.key)
+            .await?
+        {
+            Some((hash, _)) if hash != key.request_hash => Err(CheckoutError::IdempotencyKeyReused),
+            Some((_, earlier)) => Ok(Some(OpenedCheckout::Replayed(earlier))),
+            None => Ok(None),
+        }
+    }
+
+    async fn create_new(
+        &self,
+        partner: &crate::people::Partner,
+        buyer_id: MemberId,
+        request: CheckoutRequest,
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<OpenedCheckout, CheckoutError> {
         let buyer = self.members.get(partner.id, buyer_id).await?;
         if buyer.is_none_or(|b| b.status != MemberStatus::Active) {
             return Err(CheckoutError::BuyerNotActive);
@@ -240,8 +320,9 @@ impl CheckoutService {
             failure_code: None,
             pg_gateway: Some(gateway.to_owned()),
             pg_transaction_id: None,
-            expires_at: now
-                + time::Duration::minutes(i64::from(contract.timers.checkout_expiry_minutes)),
+            expires_at: now.saturating_add(time::Duration::minutes(i64::from(
+                contract.timers.checkout_expiry_minutes,
+            ))),
             created_at: now,
             trade_id: None,
         };
@@ -345,32 +426,47 @@ impl CheckoutService {
         }
     }
 
-    /// The browser came back or the PG called back about `transaction_id`: queries the PG, checks its
-    /// report against the checkout, and opens the trade or fails the checkout. Idempotent: whichever
-    /// path comes first wins, the other gets the same result.
-    pub async fn settle(&self, transaction_id: &str) -> Result<PaymentResult, CheckoutError> {
+    /// The browser came back, the PG called back, or the reconciliation job asks about
+    /// `transaction_id`: queries the PG, checks its report against the checkout, and opens the trade
+    /// or fails the checkout. Idempotent: whichever path comes first wins, the others get the same
+    /// result. A capture for a checkout that is no longer open is refunded (SPEC §7 point 5).
+    pub async fn settle(
+        &self,
+        transaction_id: &str,
+        notice: PaymentNotice,
+    ) -> Result<PaymentResult, CheckoutError> {
         let checkout = self
             .records
             .checkout_by_transaction(transaction_id)
             .await?
             .ok_or(CheckoutError::CheckoutNotFound)?;
-        if let Some(done) = Self::settled(checkout.clone()) {
-            return Ok(done);
+        if checkout.status == CheckoutStatus::Paid
+            && checkout.pg_transaction_id.as_deref() == Some(transaction_id)
+        {
+            if let Some(done) = Self::settled(checkout.clone()) {
+                return Ok(done);
+            }
         }
         let name = checkout.pg_gateway.clone().unwrap_or_default();
-        let gateway =
-            self.gateway(&name)
-                .ok_or(CheckoutError::MethodUnavailable(MethodUnavailable(
-                    checkout.method,
-                )))?;
-        let outcome = match verify_transaction(
+        let gateway = self
+            .gateway(&name)
+            .ok_or(CheckoutError::MethodUnavailable(MethodUnavailable(
+                checkout.method,
+            )))?
+            .clone();
+        let verified = verify_transaction(
             gateway.as_ref(),
             transaction_id,
             checkout.id,
             checkout.quote.payment_amount,
         )
-        .await
-        {
+        .await;
+        if checkout.status != CheckoutStatus::Open {
+            return self
+                .after_the_end(checkout, transaction_id, verified, notice)
+                .await;
+        }
+        let outcome = match verified {
             Ok(o) => o,
             Err(e) => {
                 tracing::warn!(checkout_id = %checkout.id, transaction_id, error = %e, "payment could not be verified yet");
@@ -378,48 +474,19 @@ impl CheckoutService {
             }
         };
         match outcome {
-            PaymentOutcome::Approved { .. } => {
-                self.records
-                    .record_verification(checkout.id, transaction_id, "APPROVED", None)
-                    .await?;
-                let product = self
-                    .products
-                    .get(checkout.partner_id, checkout.product_id)
-                    .await?
-                    .ok_or(CheckoutError::ProductNotFound)?;
-                let open = OpenTrade {
-                    id: TradeId::random(),
-                    partner_id: checkout.partner_id,
-                    checkout_id: checkout.id,
-                    partner_trade_no: checkout.partner_trade_no.clone(),
-                    buyer_id: checkout.buyer_id,
-                    seller_id: checkout.seller_id,
-                    product_id: checkout.product_id,
-                    product_name: product.name,
-                    trade_type: checkout.trade_type,
-                    method: checkout.method,
-                    quote: checkout.quote,
-                    deposit_account: (checkout.method == PaymentMethod::VirtualAccount)
-                        .then(|| format!("{name} {transaction_id}")),
-                };
-                match self.trades.open(open).await {
-                    Ok(t) => Ok(PaymentResult::Paid {
-                        trade_id: t.trade.id,
-                        checkout: Box::new(checkout),
-                    }),
-                    // The other path (return or callback) opened it first.
-                    Err(TradeServiceError::Storage(RepositoryError::Duplicate(_)))
-                    | Err(TradeServiceError::Conflict) => {
-                        let now = self.checkout(checkout.id).await?;
-                        Self::settled(now).ok_or(CheckoutError::GatewayUnavailable(
-                            "settling concurrently".into(),
-                        ))
-                    }
-                    Err(TradeServiceError::Storage(e)) => Err(e.into()),
-                    Err(e) => Err(CheckoutError::Storage(RepositoryError::Unavailable(
-                        e.to_string(),
-                    ))),
-                }
+            PaymentOutcome::Approved { .. } => self.open_trade(checkout, transaction_id).await,
+            PaymentOutcome::Pending => Ok(PaymentResult::Pending {
+                checkout: Box::new(checkout),
+            }),
+            PaymentOutcome::Failed(_)
+                if notice == PaymentNotice::BrowserReturn
+                    && !gateway.reports_pending()
+                    && self.clock.now() < checkout.expires_at =>
+            {
+                // Unifi Pay says FAILED also for a payment not made yet: the buyer may still pay.
+                Ok(PaymentResult::Pending {
+                    checkout: Box::new(checkout),
+                })
             }
             PaymentOutcome::Failed(failure) => {
                 self.refuse(&checkout, transaction_id, "FAILED", failure)
@@ -437,6 +504,146 @@ impl CheckoutService {
                     .await
             }
         }
+    }
+
+    /// The PG approved `transaction_id` for an open checkout: opens its trade, or — when the checkout
+    /// stopped being open meanwhile — treats the capture as a late confirmation.
+    async fn open_trade(
+        &self,
+        checkout: Checkout,
+        transaction_id: &str,
+    ) -> Result<PaymentResult, CheckoutError> {
+        self.records
+            .record_verification(checkout.id, transaction_id, "APPROVED", None)
+            .await?;
+        let product = self
+            .products
+            .get(checkout.partner_id, checkout.product_id)
+            .await?
+            .ok_or(CheckoutError::ProductNotFound)?;
+        let name = checkout.pg_gateway.clone().unwrap_or_default();
+        let open = OpenTrade {
+            id: TradeId::random(),
+            partner_id: checkout.partner_id,
+            checkout_id: checkout.id,
+            partner_trade_no: checkout.partner_trade_no.clone(),
+            buyer_id: checkout.buyer_id,
+            seller_id: checkout.seller_id,
+            product_id: checkout.product_id,
+            product_name: product.name,
+            trade_type: checkout.trade_type,
+            method: checkout.method,
+            quote: checkout.quote,
+            deposit_account: (checkout.method == PaymentMethod::VirtualAccount)
+                .then(|| format!("{name} {transaction_id}")),
+            payment_transaction_id: Some(transaction_id.to_owned()),
+        };
+        match self.trades.open(open).await {
+            Ok(t) => Ok(PaymentResult::Paid {
+                trade_id: t.trade.id,
+                checkout: Box::new(Checkout {
+                    pg_transaction_id: Some(transaction_id.to_owned()),
+                    ..checkout
+                }),
+            }),
+            // The checkout is not open any more: the other path (return or callback) opened the trade
+            // with this transaction, or it failed, expired or was paid by another transaction.
+            Err(TradeServiceError::Storage(RepositoryError::Duplicate(_)))
+            | Err(TradeServiceError::Conflict) => {
+                let now = self.checkout(checkout.id).await?;
+                if now.status == CheckoutStatus::Paid
+                    && now.pg_transaction_id.as_deref() == Some(transaction_id)
+                {
+                    return Self::settled(now).ok_or(CheckoutError::GatewayUnavailable(
+                        "settling concurrently".into(),
+                    ));
+                }
+                self.late_confirmation(&now, transaction_id).await?;
+                Self::settled(now).ok_or(CheckoutError::GatewayUnavailable(
+                    "settling concurrently".into(),
+                ))
+            }
+            Err(TradeServiceError::Storage(e)) => Err(e.into()),
+            Err(e) => Err(CheckoutError::Storage(RepositoryError::Unavailable(
+                e.to_string(),
+            ))),
+        }
+    }
+
+    /// A transaction of a checkout that already ended (failed, expired, or paid by another
+    /// transaction): a confirmed capture is refunded; anything else leaves the checkout as it is.
+    async fn after_the_end(
+        &self,
+        checkout: Checkout,
+        transaction_id: &str,
+        verified: Result<PaymentOutcome, PgError>,
+        notice: PaymentNotice,
+    ) -> Result<PaymentResult, CheckoutError> {
+        match verified {
+            Ok(PaymentOutcome::Approved { .. }) => {
+                self.late_confirmation(&checkout, transaction_id).await?;
+            }
+            Ok(PaymentOutcome::Forged { reason, .. }) => {
+                tracing::warn!(
+                    target: "security",
+                    checkout_id = %checkout.id,
+                    transaction_id,
+                    %reason,
+                    "PG report for an ended checkout does not match it: possible forgery (위변조)"
+                );
+            }
+            Ok(PaymentOutcome::Failed(_) | PaymentOutcome::Pending) => {}
+            // The reconciliation job asks again later; a browser or callback learns the ended state.
+            Err(e) if notice == PaymentNotice::Reconciliation => {
+                return Err(CheckoutError::GatewayUnavailable(e.to_string()));
+            }
+            Err(_) => {}
+        }
+        Self::settled(checkout.clone()).ok_or(CheckoutError::GatewayUnavailable(
+            "checkout state changed".into(),
+        ))
+    }
+
+    /// Money captured without a trade: recorded once, refunded in full by the refund job, and the
+    /// partner told (`payment.refunded`, `LATE_CONFIRMATION`).
+    async fn late_confirmation(
+        &self,
+        checkout: &Checkout,
+        transaction_id: &str,
+    ) -> Result<(), CheckoutError> {
+        let recorded = self
+            .records
+            .record_late_confirmation(checkout, transaction_id, self.clock.now())
+            .await?;
+        if recorded {
+            tracing::warn!(
+                checkout_id = %checkout.id,
+                transaction_id,
+                checkout_status = checkout.status.code(),
+                "PG confirmed a payment for a checkout that is no longer open: refunding it in full"
+            );
+        }
+        Ok(())
+    }
+
+    /// Queries again the PG transactions of checkouts that ended without a trade in the last 24 hours
+    /// (or were paid by another transaction), so a late capture is refunded even when no callback
+    /// comes (a job).
+    pub async fn reconcile(&self, limit: u32) -> Result<ReconciliationRun, CheckoutError> {
+        let since = self.clock.now() - time::Duration::hours(RECONCILIATION_HOURS);
+        let mut run = ReconciliationRun::default();
+        for transaction_id in self.records.transactions_to_reconcile(since, limit).await? {
+            run.checked += 1;
+            match self
+                .settle(&transaction_id, PaymentNotice::Reconciliation)
+                .await
+            {
+                Ok(_) => {}
+                Err(CheckoutError::GatewayUnavailable(_)) => run.unavailable += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(run)
     }
 
     /// Records a refused verification, fails the checkout and answers its settled state.

@@ -52,7 +52,13 @@ impl RefundService {
                     .gateways
                     .iter()
                     .find(|g| Some(g.name()) == c.pg_gateway.as_deref())?;
-                Some((gateway, c.pg_transaction_id.clone()?))
+                // A late confirmation names its own transaction; a trade's refund goes to the
+                // transaction that paid the checkout.
+                let transaction = refund
+                    .transaction_id
+                    .clone()
+                    .or_else(|| c.pg_transaction_id.clone())?;
+                Some((gateway, transaction))
             });
             let (state, detail) = match target {
                 None => (
@@ -86,7 +92,7 @@ impl RefundService {
             match state {
                 RefundState::Done => run.done += 1,
                 RefundState::ManualQueue => {
-                    tracing::warn!(trade_id = %refund.trade_id, detail = ?detail, "refund handed to operators");
+                    tracing::warn!(trade_id = ?refund.trade_id, checkout_id = %refund.checkout_id, detail = ?detail, "refund handed to operators");
                     run.manual += 1;
                 }
                 RefundState::Pending => run.pending += 1,

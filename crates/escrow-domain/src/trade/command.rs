@@ -100,7 +100,15 @@ pub struct Reason(String);
 impl Reason {
     /// Checks and trims the text.
     pub fn new(text: impl Into<String>) -> Result<Self, TransitionError> {
-        checked_text("reason", text.into()).map(Reason)
+        Reason::for_field("reason", text)
+    }
+
+    /// Checks and trims the text of the request field `field` (a refusal names it).
+    pub fn for_field(
+        field: &'static str,
+        text: impl Into<String>,
+    ) -> Result<Self, TransitionError> {
+        checked_text(field, text.into()).map(Reason)
     }
 
     /// The text.

@@ -156,6 +156,9 @@ pub struct OpenTrade {
     pub quote: Quote,
     /// The virtual account to pay into (virtual account only), as the PG issued it.
     pub deposit_account: Option<String>,
+    /// The PG transaction that paid (refunds go to it; any other transaction of the checkout that
+    /// captures money is a late confirmation and refunded).
+    pub payment_transaction_id: Option<String>,
 }
 
 /// A trade. Change it only through [`Trade::apply`]; fields are public so adapters can store and
@@ -197,8 +200,14 @@ pub struct Trade {
     pub shipment_correction_allowed: bool,
     /// The virtual account to pay into.
     pub deposit_account: Option<String>,
+    /// The PG transaction that paid.
+    #[serde(default)]
+    pub payment_transaction_id: Option<String>,
     /// The seller's parcel.
     pub shipment: Option<Shipment>,
+    /// When the invoice was registered (31 → 32); delivery cannot be earlier.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub shipped_at: Option<OffsetDateTime>,
     /// When delivery happened, once reported (the 배송완료 sub-state of 32).
     #[serde(with = "time::serde::rfc3339::option")]
     pub delivered_at: Option<OffsetDateTime>,
@@ -472,7 +481,9 @@ impl Trade {
             hold_reason: None,
             shipment_correction_allowed: false,
             deposit_account: open.deposit_account,
+            payment_transaction_id: open.payment_transaction_id,
             shipment: None,
+            shipped_at: None,
             delivered_at: None,
             cancel_reason: None,
             return_request: None,
@@ -480,8 +491,9 @@ impl Trade {
             return_shipment: None,
             reminders_sent: BTreeSet::new(),
             deadlines: Deadlines {
-                deposit_deadline: virtual_account
-                    .then(|| now + Duration::hours(i64::from(timers.deposit_deadline_hours))),
+                deposit_deadline: virtual_account.then(|| {
+                    now.saturating_add(Duration::hours(i64::from(timers.deposit_deadline_hours)))
+                }),
                 ..Deadlines::default()
             },
             created_at: now,
@@ -593,6 +605,15 @@ impl Trade {
             method: self.method,
         };
 
+        // At 13 nothing is paid yet, so the buyer's cancel and the operator's cancel are the deposit
+        // cancel (13 → 14, SPEC §8): there is no money to refund, only the reservation to release.
+        let command = match (command, self.status) {
+            (
+                TradeCommand::RequestCancel { .. } | TradeCommand::CancelByOperator { .. },
+                S::AwaitingDeposit,
+            ) => TradeCommand::CancelDeposit,
+            (command, _) => command,
+        };
         let mut next = self.clone();
         let mut fx = Effects::default();
         match (command, self.status) {
@@ -616,6 +637,7 @@ impl Trade {
             (TradeCommand::RegisterShipment(shipment), S::Paid) => {
                 next.status = S::Shipping;
                 next.shipment = Some(shipment);
+                next.shipped_at = Some(now);
                 fx.notify.push(AlimTalkTemplate::BuyerShipmentNotice);
             }
             (TradeCommand::RegisterShipment(shipment), S::Shipping)
@@ -632,6 +654,14 @@ impl Trade {
                     return Err(TransitionError::invalid_input(
                         "deliveredAt",
                         "must not be in the future",
+                    ));
+                }
+                // A delivery before the parcel left would skip the buyer's inspection window.
+                let shipped = self.shipped_at.or(self.paid_at).unwrap_or(self.created_at);
+                if delivered_at + DELIVERY_CLOCK_SKEW < shipped {
+                    return Err(TransitionError::invalid_input(
+                        "deliveredAt",
+                        "must not be before the shipment was registered",
                     ));
                 }
                 next.delivered_at = Some(delivered_at);
@@ -874,7 +904,9 @@ impl Trade {
         match reminder {
             Reminder::DepositClosing => self.deadlines.deposit_deadline.map(|_| Timer {
                 kind: TimerKind::DepositReminder,
-                due: self.created_at + Duration::hours(i64::from(timers.deposit_reminder_hours)),
+                due: self
+                    .created_at
+                    .saturating_add(Duration::hours(i64::from(timers.deposit_reminder_hours))),
             }),
             // Due as soon as delivery is known: sent the same day.
             Reminder::DeliveredApprovalRequest => self.delivered_at.map(|due| Timer {
@@ -1082,6 +1114,7 @@ pub(crate) mod tests_support {
             quote,
             deposit_account: (method == PaymentMethod::VirtualAccount)
                 .then(|| "국민은행 123-456-789".into()),
+            payment_transaction_id: None,
         }
     }
 

@@ -225,6 +225,9 @@ fn allowed() -> BTreeMap<(&'static str, &'static str, ActorRole), (u8, u8)> {
     };
     add("13", "CONFIRM_DEPOSIT", &[PaymentGateway], (31, 80));
     add("13", "CANCEL_DEPOSIT", &[Buyer, Operator, Batch], (14, 80));
+    // The buyer's and the operator's cancel endpoints cancel the deposit at 13.
+    add("13", "REQUEST_CANCEL", &[Buyer], (14, 80));
+    add("13", "CANCEL_BY_OPERATOR", &[Operator], (14, 80));
     add("13", "REMIND_DEPOSIT", &[Batch], (13, 80));
     add("31", "REGISTER_SHIPMENT", &[Seller, Operator], (32, 80));
     add("31", "REQUEST_CANCEL", &[Buyer], (34, 80));
@@ -803,7 +806,10 @@ fn delivery_starts_the_auto_approval_timer_with_reminders() {
         contract: &contract,
         calendar: &calendar,
     };
-    let t32 = &states()["32"];
+    // Shipped the day before the delivery this test reports.
+    let mut shipped = states()["32"].clone();
+    shipped.shipped_at = Some(datetime!(2025-01-23 10:00 +9));
+    let t32 = &shipped;
     // Delivered Fri 2025-01-24; Seollal holidays Jan 27–30: D+1 Fri 01-31, D+2 Mon 02-03, D+3 Tue 02-04,
     // D+4 Wed 02-05, D+5 Thu 02-06. Reminders: −3 = Mon 02-03, −1 = Wed 02-05.
     let t = t32
@@ -882,6 +888,21 @@ fn delivery_starts_the_auto_approval_timer_with_reminders() {
         )
         .unwrap();
     assert_eq!(approved.trade.status, TradeStatus::Completed);
+    // A delivery before the shipment would skip the inspection window: refused.
+    assert!(matches!(
+        t32.apply(
+            TradeCommand::ReportDelivery {
+                delivered_at: datetime!(1970-01-01 00:00 UTC)
+            },
+            &actor(ActorRole::Partner, t32),
+            datetime!(2025-01-24 14:05 +9),
+            &rules,
+        ),
+        Err(TransitionError::InvalidInput {
+            field: "deliveredAt",
+            ..
+        })
+    ));
     // A future delivery time is refused.
     assert!(matches!(
         t32.apply(

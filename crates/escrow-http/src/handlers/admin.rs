@@ -311,7 +311,9 @@ pub async fn refund_queue(
         queue
             .into_iter()
             .map(|r| RefundView {
-                trade_id: r.trade_id.to_string(),
+                trade_id: r.trade_id.map(|t| t.to_string()),
+                checkout_id: r.checkout_id.to_string(),
+                reason: r.reason,
                 partner_id: r.partner_id.to_string(),
                 amount: r.amount.minor_units(),
                 currency: r.amount.currency().code().to_owned(),

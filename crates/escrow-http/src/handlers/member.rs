@@ -273,7 +273,7 @@ trade_command!(
     seller_return_agree, "/api/v1/trades/{id}/return-agree", ActorRole::Seller, ReturnAgreeRequest,
     |b| {
         let r: ReturnAgreeRequest = parse_json(b)?;
-        Ok(TradeCommand::AgreeReturn { return_address: Reason::new(r.return_address)? })
+        Ok(TradeCommand::AgreeReturn { return_address: Reason::for_field("returnAddress", r.return_address)? })
     }
 );
 trade_command!(

@@ -9,7 +9,7 @@ use actix_web::{web, HttpResponse};
 use escrow_domain::checkout::{Checkout, CheckoutStatus};
 use escrow_domain::ids::CheckoutId;
 use escrow_domain::people::PhoneNumber;
-use escrow_domain::services::{CheckoutError, MemberError, PaymentResult};
+use escrow_domain::services::{CheckoutError, MemberError, PaymentNotice, PaymentResult};
 use escrow_domain::signup::{IdentityClaim, SignupStatus, REQUIRED_TERMS};
 
 use crate::state::AppState;
@@ -38,9 +38,22 @@ fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
         ))
 }
 
+/// A 303 to `to`. Return URLs are checked when they are given, so `to` is always a valid header; any
+/// byte that still is not is percent-encoded rather than failing the response after the work is done.
 fn redirect(to: &str) -> HttpResponse {
+    let mut safe = String::with_capacity(to.len());
+    for c in to.chars() {
+        if c.is_control() || c.is_whitespace() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                safe.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            safe.push(c);
+        }
+    }
     HttpResponse::SeeOther()
-        .insert_header((LOCATION, to.to_owned()))
+        .insert_header((LOCATION, safe))
         .finish()
 }
 
@@ -170,8 +183,12 @@ pub async fn signup_submit(
     let Some(phone) = form.get("phone").and_then(|p| PhoneNumber::new(p).ok()) else {
         return retry("휴대폰 번호를 확인해 주세요.");
     };
+    let name = form.get("name").map(|n| n.trim()).unwrap_or_default();
+    if name.is_empty() || name.chars().count() > 50 || name.chars().any(char::is_control) {
+        return retry("이름을 확인해 주세요.");
+    }
     let claim = IdentityClaim {
-        name: form.get("name").cloned().unwrap_or_default(),
+        name: name.to_owned(),
         birth_date,
         phone,
         foreigner: form.get("nationality").is_some_and(|n| n != "KR"),
@@ -185,32 +202,23 @@ pub async fn signup_submit(
                 ("memberId", &done.member.id.to_string()),
             ],
         )),
-        Err(MemberError::NotAllowed(refusal)) => {
-            let back = state
-                .members
-                .session(uuid)
-                .await
-                .map(|s| {
-                    with_query(
-                        &s.return_url,
-                        &[
-                            ("signupSessionId", &id),
-                            ("result", "fail"),
-                            ("code", refusal.code()),
-                        ],
-                    )
-                })
-                .unwrap_or_default();
-            page(
+        // Refused (foreigner, under 14, rejoin rules): back to the partner with the code, as
+        // docs/api.md says; the session records the refusal and its reason.
+        Err(MemberError::NotAllowed(refusal)) => match state.members.session(uuid).await {
+            Ok(s) => redirect(&with_query(
+                &s.return_url,
+                &[
+                    ("signupSessionId", &id),
+                    ("result", "fail"),
+                    ("code", refusal.code()),
+                ],
+            )),
+            Err(_) => page(
                 StatusCode::FORBIDDEN,
                 "가입할 수 없습니다",
-                &format!(
-                    "<p>{}</p><p><a href=\"{}\">돌아가기</a></p>",
-                    esc(refusal.message()),
-                    esc(&back)
-                ),
-            )
-        }
+                &format!("<p>{}</p>", esc(refusal.message())),
+            ),
+        },
         Err(MemberError::TermsMissing(_)) => retry("필수 약관에 모두 동의해 주세요."),
         Err(MemberError::IdentityNotVerified(_)) => {
             retry("본인인증에 실패했습니다. 입력한 정보를 확인해 주세요.")
@@ -357,7 +365,10 @@ pub struct ReturnQuery {
     transaction_id: Option<String>,
 }
 
-fn result_redirect(result: &PaymentResult) -> HttpResponse {
+fn result_redirect(
+    result: &PaymentResult,
+    checkout_link: impl Fn(CheckoutId) -> String,
+) -> HttpResponse {
     match result {
         PaymentResult::Paid { checkout, trade_id } => redirect(&with_query(
             &checkout.return_url,
@@ -375,6 +386,16 @@ fn result_redirect(result: &PaymentResult) -> HttpResponse {
                 ("code", code),
             ],
         )),
+        // Not paid (yet): the checkout stays open until it expires, so the buyer can pay again.
+        PaymentResult::Pending { checkout } => page(
+            StatusCode::OK,
+            "결제가 완료되지 않았습니다",
+            &format!(
+                "<p>결제사에서 결제 완료를 확인하지 못했습니다. 결제를 마치지 않았다면 다시 시도해 주세요.</p>\
+                 <p><a href=\"{}\">결제 페이지로 돌아가기</a></p>",
+                esc(&checkout_link(checkout.id))
+            ),
+        ),
     }
 }
 
@@ -395,13 +416,15 @@ pub async fn checkout_return(
     else {
         return bad_link();
     };
-    match state.checkouts.settle(tid).await {
-        Ok(result) => {
-            let belongs = match &result {
-                PaymentResult::Paid { checkout, .. } | PaymentResult::Failed { checkout, .. } => checkout.id == cid,
-            };
-            if belongs { result_redirect(&result) } else { bad_link() }
+    match state
+        .checkouts
+        .settle(tid, PaymentNotice::BrowserReturn)
+        .await
+    {
+        Ok(result) if result.checkout().id == cid => {
+            result_redirect(&result, |id| state.checkout_url(&id.to_string()))
         }
+        Ok(_) => bad_link(),
         Err(CheckoutError::GatewayUnavailable(_)) => page(
             StatusCode::SERVICE_UNAVAILABLE,
             "결제 확인 중",
@@ -432,7 +455,11 @@ pub async fn pg_callback(
     let Some(tid) = tid.filter(|t| !t.is_empty() && t.len() <= 128) else {
         return crate::error::ApiError::invalid("transactionId", "required").as_response();
     };
-    match state.checkouts.settle(&tid).await {
+    match state
+        .checkouts
+        .settle(&tid, PaymentNotice::PgCallback)
+        .await
+    {
         Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "received": true })),
         Err(CheckoutError::CheckoutNotFound) => {
             crate::error::ApiError::not_found("transaction").as_response()

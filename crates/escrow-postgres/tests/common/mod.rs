@@ -182,6 +182,7 @@ impl World {
             quote: checkout.quote,
             deposit_account: (method == PaymentMethod::VirtualAccount)
                 .then(|| "국민은행 123-456".into()),
+            payment_transaction_id: None,
         }
     }
 }
