@@ -60,14 +60,22 @@ async fn bad_bodies_are_refused_with_the_error_body() {
         .await
         .unwrap();
     assert_eq!(error_body(r, 400).await["code"], "INVALID_JSON");
-    // Not JSON at all, and an empty body.
+    // Not JSON at all (under the JSON media type, and without one: 415), and an empty body.
+    let r = app
+        .member_call(&seller, Method::PUT, "/api/v1/products")
+        .header("Content-Type", "application/json")
+        .body("price=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_body(r, 400).await["code"], "INVALID_JSON");
     let r = app
         .member_call(&seller, Method::PUT, "/api/v1/products")
         .body("price=1")
         .send()
         .await
         .unwrap();
-    assert_eq!(error_body(r, 400).await["code"], "INVALID_JSON");
+    assert_eq!(error_body(r, 415).await["code"], "UNSUPPORTED_MEDIA_TYPE");
     let r = app
         .member_call(&seller, Method::PUT, "/api/v1/products")
         .send()

@@ -252,7 +252,7 @@ impl escrow_domain::delivery::CallbackSender for NoMessages {
         &self,
         _: &str,
         _: &[u8],
-        _: &str,
+        _: &[Vec<u8>],
     ) -> Result<(), escrow_domain::delivery::DeliveryError> {
         Ok(())
     }

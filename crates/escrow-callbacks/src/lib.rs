@@ -29,7 +29,13 @@ impl HttpCallbackSender {
 
 #[async_trait]
 impl CallbackSender for HttpCallbackSender {
-    async fn post(&self, url: &str, body: &[u8], signature: &str) -> Result<(), DeliveryError> {
+    async fn post(&self, url: &str, body: &[u8], secrets: &[Vec<u8>]) -> Result<(), DeliveryError> {
+        // The signature's `t` is the real time of sending (SPEC §16), whatever clock the jobs run on.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let keys: Vec<&[u8]> = secrets.iter().map(Vec::as_slice).collect();
+        let signature = escrow_signature::callback_signature_header(&keys, now, body);
         let response = self
             .http
             .post(url)

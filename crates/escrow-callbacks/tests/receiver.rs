@@ -49,21 +49,29 @@ async fn a_valid_signature_passes_and_every_alteration_fails() {
     let url = receiver();
     let sender = HttpCallbackSender::new(Duration::from_secs(5)).unwrap();
     let body = br#"{"eventId":"0b6f","type":"trade.status_changed","sequence":2,"data":{}}"#;
-    let good = callback_signature_header(&[SECRET.as_bytes()], now(), body);
-    assert_eq!(sender.post(&url, body, &good).await, Ok(()));
-    // During a rotation the header carries the old and the new secret's signatures.
-    let rotating =
-        callback_signature_header(&[b"whsec_new_secret", SECRET.as_bytes()], now(), body);
-    assert_eq!(sender.post(&url, body, &rotating).await, Ok(()));
-    let altered = br#"{"eventId":"0b6f","type":"trade.status_changed","sequence":3,"data":{}}"#;
-    assert!(
-        matches!(sender.post(&url, altered, &good).await, Err(DeliveryError::Transient(e)) if e.contains("401"))
+    // The sender signs at the real time of sending: the receiver's 5-minute window holds.
+    assert_eq!(sender.post(&url, body, &[SECRET.into()]).await, Ok(()));
+    // During a rotation the header carries the new and the old secret's signatures.
+    assert_eq!(
+        sender
+            .post(&url, body, &[b"whsec_new_secret".to_vec(), SECRET.into()])
+            .await,
+        Ok(())
     );
+    let wrong = sender.post(&url, body, &[b"not-the-secret".to_vec()]).await;
+    assert!(matches!(wrong, Err(DeliveryError::Transient(e)) if e.contains("401")));
+    // The receiver's check refuses an altered body, an old timestamp and another secret.
+    let good = callback_signature_header(&[SECRET.as_bytes()], now(), body);
+    assert!(verify(&good, body, SECRET, now()).is_ok());
+    let altered = br#"{"eventId":"0b6f","type":"trade.status_changed","sequence":3,"data":{}}"#;
+    assert!(verify(&good, altered, SECRET, now()).is_err());
     let old = callback_signature_header(&[SECRET.as_bytes()], now() - 301, body);
-    assert!(sender.post(&url, body, &old).await.is_err());
-    let wrong = callback_signature_header(&[b"not-the-secret"], now(), body);
-    assert!(sender.post(&url, body, &wrong).await.is_err());
+    assert!(verify(&old, body, SECRET, now()).is_err());
+    let other = callback_signature_header(&[b"not-the-secret"], now(), body);
+    assert!(verify(&other, body, SECRET, now()).is_err());
     // A receiver that is down is a transient failure (retried).
-    let down = sender.post("http://127.0.0.1:9/hooks", body, &good).await;
+    let down = sender
+        .post("http://127.0.0.1:9/hooks", body, &[SECRET.into()])
+        .await;
     assert!(matches!(down, Err(DeliveryError::Transient(_))));
 }

@@ -55,8 +55,10 @@ pub trait AlimTalkSender: Send + Sync {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait CallbackSender: Send + Sync {
-    /// Posts `body` to `url` with the `X-Escrow-Signature` header value `signature`.
-    async fn post(&self, url: &str, body: &[u8], signature: &str) -> Result<(), DeliveryError>;
+    /// Posts `body` to `url`, signed (`X-Escrow-Signature`) with each of `secrets` (several during a
+    /// rotation) at the real time of sending — never a test clock's or a replayed job's time, which
+    /// receivers' 5-minute window would refuse.
+    async fn post(&self, url: &str, body: &[u8], secrets: &[Vec<u8>]) -> Result<(), DeliveryError>;
 }
 
 /// What an outbox row carries.

@@ -211,9 +211,79 @@ pub fn app(
         .app_data(state)
         .wrap_fn(middleware::around)
         .configure(configure)
-        .default_service(web::to(|| async {
-            ApiError::not_found("route").as_response()
-        }))
+        .default_service(web::to(no_route))
+}
+
+/// The hosted pages and documentation assets, which the OpenAPI document does not list.
+const PAGE_ROUTES: &[(&str, &[&str])] = &[
+    ("/docs", &["GET"]),
+    ("/docs/", &["GET"]),
+    ("/docs/init.js", &["GET"]),
+    ("/docs/swagger-ui-bundle.js", &["GET"]),
+    ("/docs/swagger-ui.css", &["GET"]),
+    ("/signup/{id}", &["GET", "POST"]),
+    ("/checkout/{id}", &["GET"]),
+    ("/checkout/{id}/pay", &["POST"]),
+    ("/checkout/{id}/return", &["GET"]),
+    ("/pg/{gateway}/callback", &["POST"]),
+];
+
+/// Every route pattern with the methods it answers: the OpenAPI document's paths and the pages.
+fn route_methods() -> &'static [(actix_web::dev::ResourceDef, Vec<String>)] {
+    static ROUTES: std::sync::OnceLock<Vec<(actix_web::dev::ResourceDef, Vec<String>)>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| {
+        use utoipa::OpenApi;
+        let doc = serde_json::to_value(openapi::ApiDoc::openapi()).unwrap_or_default();
+        let mut routes: Vec<(actix_web::dev::ResourceDef, Vec<String>)> = doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(path, item)| {
+                let methods = item
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(m, _)| m.to_ascii_uppercase())
+                    .filter(|m| ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m.as_str()))
+                    .collect();
+                (actix_web::dev::ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        routes.extend(PAGE_ROUTES.iter().map(|(path, methods)| {
+            (
+                actix_web::dev::ResourceDef::new(*path),
+                methods.iter().map(|m| (*m).to_owned()).collect(),
+            )
+        }));
+        routes
+    })
+}
+
+/// No route took the request: `405` with `Allow` when the path exists under other methods, else `404`.
+async fn no_route(req: actix_web::HttpRequest) -> HttpResponse {
+    let mut allowed: Vec<&str> = route_methods()
+        .iter()
+        .filter(|(def, _)| def.is_match(req.path()))
+        .flat_map(|(_, methods)| methods.iter().map(String::as_str))
+        .collect();
+    allowed.sort_unstable();
+    allowed.dedup();
+    if allowed.is_empty() {
+        return ApiError::not_found("route").as_response();
+    }
+    let allow = allowed.join(", ");
+    let mut res = ApiError::new(
+        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "허용되지 않은 메서드입니다.",
+    )
+    .details(serde_json::json!({ "allow": allowed }))
+    .as_response();
+    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&allow) {
+        res.headers_mut().insert(actix_web::http::header::ALLOW, v);
+    }
+    res
 }
 
 /// A response-less helper kept for handlers that build HTML.

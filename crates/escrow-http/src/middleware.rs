@@ -57,13 +57,29 @@ where
     let started = Instant::now();
     // A path or query carrying an encoded control character (`%00` …) is refused before any handler:
     // no identifier, code or cursor has one, and NUL cannot even be stored.
-    let (fut, refused) = if encodes_control_character(req.uri().path())
+    let refusal = if encodes_control_character(req.uri().path())
         || encodes_control_character(req.uri().query().unwrap_or(""))
     {
-        let body = ApiError::invalid("url", "control characters are not allowed").as_response();
-        (None, Some(req.into_response(body)))
+        Some(ApiError::invalid(
+            "url",
+            "control characters are not allowed",
+        ))
+    } else if json_api_body_without_json_type(&req) {
+        Some(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "요청 본문은 application/json 이어야 합니다.",
+        ))
     } else {
-        (Some(srv.call(req)), None)
+        None
+    };
+    let (fut, refused) = match refusal {
+        Some(e) => (None, Some(req.into_response(e.as_response()))),
+        None => {
+            let mut req = req;
+            limit_body_read_time(&mut req);
+            (Some(srv.call(req)), None)
+        }
     };
     async move {
         let result = REQUEST_ID
@@ -111,6 +127,7 @@ where
         let _enter = span.enter();
         match result {
             Ok(mut res) => {
+                secure_headers(res.headers_mut());
                 // Every 5xx says why in the log (handlers log their own cause too; this catches what
                 // escaped them, such as a response that could not be built).
                 if res.status().is_server_error() {
@@ -152,6 +169,79 @@ where
                 Err(e)
             }
         }
+    }
+}
+
+/// How long a client may take to send a request body once its headers arrived.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Makes reading the request body fail once [`BODY_READ_TIMEOUT`] has passed, so a body that stalls
+/// does not hold a connection and a worker indefinitely (the extractor then answers 400).
+fn limit_body_read_time(req: &mut ServiceRequest) {
+    use actix_web::HttpMessage;
+    use futures::StreamExt;
+    let payload = req.take_payload();
+    let deadline = tokio::time::Instant::now() + BODY_READ_TIMEOUT;
+    let stream = futures::stream::unfold(Some(payload), move |payload| async move {
+        let mut payload = payload?;
+        match tokio::time::timeout_at(deadline, payload.next()).await {
+            Ok(Some(chunk)) => Some((chunk, Some(payload))),
+            Ok(None) => None,
+            Err(_) => Some((
+                Err(actix_web::error::PayloadError::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "request body not received in time",
+                ))),
+                None,
+            )),
+        }
+    });
+    let boxed: std::pin::Pin<
+        Box<dyn futures::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
+    > = Box::pin(stream);
+    req.set_payload(actix_web::dev::Payload::from(boxed));
+}
+
+/// A request to the JSON APIs that carries a body under another media type (SPEC §18: 415).
+fn json_api_body_without_json_type(req: &ServiceRequest) -> bool {
+    let path = req.path();
+    if !(path.starts_with("/api/") || path.starts_with("/admin/")) {
+        return false;
+    }
+    let headers = req.headers();
+    let has_body = headers
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > 0)
+        || headers.contains_key(actix_web::http::header::TRANSFER_ENCODING);
+    if !has_body {
+        return false;
+    }
+    let media = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    !(media == "application/json"
+        || (media.starts_with("application/") && media.ends_with("+json")))
+}
+
+/// Headers every response carries: no MIME sniffing, no framing (clickjacking of the pay button and
+/// the consent form), no referrer (hosted links carry signatures), and a CSP where a page set none.
+fn secure_headers(headers: &mut actix_web::http::header::HeaderMap) {
+    use actix_web::http::header::{
+        CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    };
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !headers.contains_key(CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
     }
 }
 

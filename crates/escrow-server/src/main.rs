@@ -129,7 +129,7 @@ async fn environment(config: Option<&std::path::Path>) -> Env {
             let (cluster, url) = sandbox::database_url(&settings.data_dir, secrets.pg_port)
                 .await
                 .unwrap_or_else(|e| fail(format!("could not start the sandbox PostgreSQL: {e}")));
-            (url, Some(secrets), Some(cluster))
+            (url, Some(secrets), cluster)
         }
     };
     let db = escrow_postgres::connect(&url, settings.database.pool_size)
@@ -320,10 +320,9 @@ impl escrow_domain::ports::Clock for FixedClock {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ESCROW_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(escrow_server::log_filter(
+            std::env::var("ESCROW_LOG").ok().as_deref(),
+        ))
         .json()
         .with_current_span(true)
         .init();

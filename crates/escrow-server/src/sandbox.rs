@@ -54,6 +54,11 @@ pub fn secrets(data_dir: &Path) -> std::io::Result<SandboxSecrets> {
     let file = data_dir.join("sandbox.json");
     if let Ok(text) = std::fs::read_to_string(&file) {
         if let Ok(s) = serde_json::from_str(&text) {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+            }
             return Ok(s);
         }
     }
@@ -68,21 +73,43 @@ pub fn secrets(data_dir: &Path) -> std::io::Result<SandboxSecrets> {
         partner_api_secret: random("sk_"),
         partner_webhook_secret: random("whsec_"),
     };
-    std::fs::write(
+    write_private(
         &file,
-        serde_json::to_vec_pretty(&s).map_err(std::io::Error::other)?,
+        &serde_json::to_vec_pretty(&s).map_err(std::io::Error::other)?,
     )?;
     Ok(s)
 }
 
-/// Starts (creating if needed) the private cluster and returns the URL of its `escrow` database.
-pub async fn database_url(data_dir: &Path, port: u16) -> Result<(LocalCluster, String), String> {
+/// Writes a file only its owner can read (`0600`): the sandbox's keys and secrets.
+fn write_private(file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut f = options.open(file)?;
+    // A file left by an older version may be world-readable: tighten it too.
+    #[cfg(unix)]
+    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    f.write_all(bytes)
+}
+
+/// Starts (creating if needed) the private cluster and returns the URL of its `escrow` database, with
+/// the cluster when this process started it (and so stops it). A cluster already running — the
+/// sandbox server's, while an operator command runs beside it — is used and left running.
+pub async fn database_url(
+    data_dir: &Path,
+    port: u16,
+) -> Result<(Option<LocalCluster>, String), String> {
     let dir = std::fs::canonicalize(data_dir)
         .map_err(|e| e.to_string())?
         .join("postgres");
     let cluster = LocalCluster::new(&dir, port).map_err(|e| e.to_string())?;
     cluster.init().map_err(|e| e.to_string())?;
-    if !cluster.is_running() {
+    let started_here = !cluster.is_running();
+    if started_here {
         cluster.start(false).map_err(|e| e.to_string())?;
     }
     use diesel_async::{AsyncConnection, RunQueryDsl};
@@ -94,7 +121,7 @@ pub async fn database_url(data_dir: &Path, port: u16) -> Result<(LocalCluster, S
         .execute(&mut admin)
         .await;
     let url = cluster.url("escrow");
-    Ok((cluster, url))
+    Ok((started_here.then_some(cluster), url))
 }
 
 /// Makes sure the demo partner and the admin key exist.
@@ -151,4 +178,28 @@ pub fn banner(s: &SandboxSecrets, base: &str, simulator: &str) -> String {
         secret = s.partner_api_secret,
         admin = s.admin_key,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(unix)]
+    #[test]
+    fn the_sandbox_secrets_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("escrow-sandbox-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("sandbox.json");
+        // An older file, world-readable.
+        std::fs::write(&file, b"not json").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let first = super::secrets(&dir).unwrap();
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let again = super::secrets(&dir).unwrap();
+        assert_eq!(again.admin_key, first.admin_key);
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -125,12 +125,12 @@ impl OutboxWorker {
         let Some(url) = partner.webhook_url else {
             return Ok(Some("the partner has no webhook URL".into()));
         };
-        let mut keys: Vec<&[u8]> = Vec::new();
+        let mut keys: Vec<Vec<u8>> = Vec::new();
         if let Some(s) = &secrets.webhook_secret {
-            keys.push(s.expose().as_bytes());
+            keys.push(s.expose().as_bytes().to_vec());
         }
         if let Some(s) = &secrets.webhook_secret_previous {
-            keys.push(s.expose().as_bytes());
+            keys.push(s.expose().as_bytes().to_vec());
         }
         if keys.is_empty() {
             return Err(DeliveryError::Permanent(
@@ -139,12 +139,7 @@ impl OutboxWorker {
         }
         let body =
             serde_json::to_vec(&m.payload).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
-        let t = self.clock.now().unix_timestamp();
-        let signature = escrow_signature::callback_signature_header(&keys, t, &body);
-        self.callbacks
-            .post(&url, &body, &signature)
-            .await
-            .map(|()| None)
+        self.callbacks.post(&url, &body, &keys).await.map(|()| None)
     }
 
     /// Delivers what is due now (at most `limit` rows).

@@ -41,7 +41,13 @@ const SWAGGER_CSS: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui.cs
 
 /// Swagger UI over `/openapi.json`.
 pub async fn docs() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+        ))
+        .body(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Escrow API</title>\
          <link rel=\"stylesheet\" href=\"/docs/swagger-ui.css\"></head><body><div id=\"swagger-ui\"></div>\
          <script src=\"/docs/swagger-ui-bundle.js\"></script><script src=\"/docs/init.js\"></script></body></html>",
