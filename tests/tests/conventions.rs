@@ -169,3 +169,43 @@ async fn codes_are_the_ones_the_guide_promises() {
     let e = error_body(r, 400).await;
     assert_eq!(e["details"]["field"], "returnAddress", "{e}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_openapi_parameter_is_declared_where_it_is_sent() {
+    let app = App::spawn().await;
+    let doc: serde_json::Value = app
+        .http
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                let placed_in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    p["in"] == "path",
+                    placed_in_path,
+                    "{method} {path}: {name} declared in {}",
+                    p["in"]
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "{checked}");
+    let list = &doc["paths"]["/api/v1/trades"]["get"]["parameters"];
+    let query: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["in"] == "query")
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(query, ["role", "status", "cursor", "limit"]);
+}

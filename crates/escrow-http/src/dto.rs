@@ -80,8 +80,17 @@ impl From<TradeTypeDto> for TradeType {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SignupRequest {
     /// The partner's own user id (1–100 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     pub partner_user_id: String,
     /// Where the browser goes after signup: an allowed origin of the partner.
+    #[schema(
+        max_length = 2000,
+        pattern = r"^https?://[^\s\x00-\x1f\x7f/?#@]+([/?#][^\s\x00-\x1f\x7f]*)?$"
+    )]
     pub return_url: String,
 }
 
@@ -132,8 +141,18 @@ pub struct MemberStatusView {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TokenRequest {
     /// The partner's user.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     pub partner_user_id: String,
     /// The member key from `member.signed_up`.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     pub member_key: String,
 }
 
@@ -158,20 +177,39 @@ pub struct ProductRequest {
     /// Present to update that product.
     pub product_id: Option<uuid::Uuid>,
     /// The partner's own product id.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     pub partner_product_id: String,
     /// Name (≤ 200 characters); never changes.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     pub name: String,
     /// Price in minor units; never changes.
+    #[schema(minimum = 1, maximum = 10_000_000_000_000_i64)]
     pub price: i64,
     /// Shipping fee in minor units (default 0).
+    #[schema(minimum = 0, maximum = 10_000_000_000_000_i64)]
     pub shipping_fee: Option<i64>,
     /// Accepted methods.
+    #[schema(min_items = 1)]
     pub payment_methods: Vec<PaymentMethodDto>,
     /// Free text.
+    #[schema(max_length = 4000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
     pub description: Option<String>,
     /// A picture.
+    #[schema(
+        max_length = 2000,
+        pattern = r"^https?://[^\s\x00-\x1f\x7f/?#@]+([/?#][^\s\x00-\x1f\x7f]*)?$"
+    )]
     pub image_url: Option<String>,
     /// A category code.
+    #[schema(max_length = 20, pattern = r"^[^\s\x00-\x1f\x7f]*$")]
     pub category_code: Option<String>,
 }
 
@@ -233,16 +271,42 @@ impl From<&Product> for ProductView {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddressDto {
     /// Recipient.
+    #[schema(
+        min_length = 1,
+        max_length = 50,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     pub recipient: String,
     /// Recipient's mobile phone.
+    #[schema(pattern = r"^01[0-9]{8,9}$")]
     pub phone: String,
     /// Postcode.
+    #[schema(
+        min_length = 1,
+        max_length = 10,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     pub postcode: String,
     /// Address.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     pub address: String,
     /// Address detail.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     pub address_detail: String,
     /// A note for the courier.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     pub requirement: Option<String>,
 }
 
@@ -259,8 +323,17 @@ pub struct CheckoutRequestDto {
     /// Where the goods go.
     pub shipping_address: AddressDto,
     /// Where the browser goes after paying: an allowed origin of the partner.
+    #[schema(
+        max_length = 2000,
+        pattern = r"^https?://[^\s\x00-\x1f\x7f/?#@]+([/?#][^\s\x00-\x1f\x7f]*)?$"
+    )]
     pub return_url: String,
     /// The partner's own trade number.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     pub partner_trade_no: Option<String>,
 }
 
@@ -515,8 +588,10 @@ impl From<&TradeEvent> for EventView {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShipmentRequest {
     /// Courier code from the manual's table (`005` = CJ 대한통운).
+    #[schema(pattern = r"^[0-9]{2,3}$")]
     pub carrier: String,
     /// Invoice number.
+    #[schema(pattern = r"^[0-9A-Za-z-]{1,40}$")]
     pub invoice_number: String,
 }
 
@@ -525,6 +600,11 @@ pub struct ShipmentRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReasonRequest {
     /// Why (1–500 characters).
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x09\x0b-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x09\x0b-\x1f\x7f]*$"
+    )]
     pub reason: String,
 }
 
@@ -533,8 +613,14 @@ pub struct ReasonRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SaleCancelRequest {
     /// The manual's sale-cancel code, 31–39.
+    #[schema(minimum = 31, maximum = 39)]
     pub reason_code: u8,
     /// Text; required for 39 (직접입력).
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x09\x0b-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x09\x0b-\x1f\x7f]*$"
+    )]
     pub reason_detail: Option<String>,
 }
 
@@ -562,6 +648,11 @@ impl From<ReturnShippingPayerDto> for ReturnShippingPayer {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReturnRequestDto {
     /// Why.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x09\x0b-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x09\x0b-\x1f\x7f]*$"
+    )]
     pub reason: String,
     /// Who pays the return shipping.
     pub return_shipping_payer: ReturnShippingPayerDto,
@@ -572,6 +663,11 @@ pub struct ReturnRequestDto {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReturnAgreeRequest {
     /// Where the buyer sends the goods back.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00-\x09\x0b-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x09\x0b-\x1f\x7f]*$"
+    )]
     pub return_address: String,
 }
 
@@ -638,8 +734,14 @@ pub struct PartnerView {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HolidayRequest {
     /// `YYYY-MM-DD`.
+    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub date: String,
     /// Its name.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+    )]
     pub name: String,
 }
 

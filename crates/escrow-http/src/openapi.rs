@@ -20,6 +20,15 @@ impl Modify for Security {
                     .build(),
             ),
         );
+        // Partner calls carry X-Api-Key, X-Timestamp (epoch ms) and X-Signature =
+        // BASE64(HMAC-SHA256(secret, METHOD + PATH_AND_QUERY + X-Api-Key + X-Timestamp + BODY)).
+        components.add_security_scheme(
+            "partner_signature",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Signature",
+                "With X-Api-Key and X-Timestamp (epoch ms): BASE64(HMAC-SHA256(secret, METHOD + PATH_AND_QUERY + X-Api-Key + X-Timestamp + BODY))",
+            ))),
+        );
         components.add_security_scheme(
             "admin_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Admin-Key"))),

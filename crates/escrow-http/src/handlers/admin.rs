@@ -178,9 +178,11 @@ pub async fn get_contract(
 
 /// Admin trade search.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AdminTradeQuery {
     /// Only this partner's.
+    #[param(format = Uuid)]
     pub partner_id: Option<String>,
     /// A status code.
     pub status: Option<u8>,
@@ -189,6 +191,7 @@ pub struct AdminTradeQuery {
     /// From the previous page.
     pub cursor: Option<String>,
     /// 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -460,9 +463,11 @@ pub async fn replay(
 
 /// Query of the bank transfer file.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BankFileQuery {
     /// Only payouts due on this date (YYYY-MM-DD).
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub date: Option<String>,
 }
 

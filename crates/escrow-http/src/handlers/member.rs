@@ -297,15 +297,18 @@ pub async fn get_trade(
 
 /// Query of the trade list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `buyer` or `seller`.
+    #[param(pattern = r"^(buyer|seller)$")]
     pub role: String,
     /// A status code (31, 32, …).
     pub status: Option<u8>,
     /// From the previous page's `nextCursor`.
     pub cursor: Option<String>,
     /// 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 

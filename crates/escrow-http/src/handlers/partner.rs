@@ -19,7 +19,7 @@ fn uuid_path(field: &str, raw: &str) -> Result<uuid::Uuid, ApiError> {
 /// Opens a hosted signup session.
 #[utoipa::path(post, path = "/api/v1/members/signup", tag = "members",
     request_body = SignupRequest,
-    params(("X-Api-Key" = String, Header), ("X-Timestamp" = String, Header), ("X-Signature" = String, Header)),
+    security(("partner_signature" = [])),
     responses((status = 201, body = SignupResponse), (status = "4XX", body = crate::dto::ErrorBody)))]
 pub async fn open_signup(
     state: web::Data<AppState>,
@@ -43,7 +43,7 @@ pub async fn open_signup(
 
 /// A signup session's state and, once completed, the member (its key only the first time).
 #[utoipa::path(get, path = "/api/v1/members/signup/{id}", tag = "members",
-    params(("id" = String, Path), ("X-Api-Key" = String, Header), ("X-Timestamp" = String, Header), ("X-Signature" = String, Header)),
+    params(("id" = String, Path)), security(("partner_signature" = [])),
     responses((status = 200, body = SignupSessionView), (status = "4XX", body = crate::dto::ErrorBody)))]
 pub async fn signup_session(
     state: web::Data<AppState>,
@@ -67,7 +67,7 @@ pub async fn signup_session(
 
 /// `NONE`, `ACTIVE`, `DORMANT` or `WITHDRAWN`.
 #[utoipa::path(get, path = "/api/v1/members/{partnerUserId}/status", tag = "members",
-    params(("partnerUserId" = String, Path), ("X-Api-Key" = String, Header), ("X-Timestamp" = String, Header), ("X-Signature" = String, Header)),
+    params(("partnerUserId" = String, Path)), security(("partner_signature" = [])),
     responses((status = 200, body = MemberStatusView), (status = "4XX", body = crate::dto::ErrorBody)))]
 pub async fn member_status(
     state: web::Data<AppState>,
@@ -86,7 +86,7 @@ pub async fn member_status(
 
 /// Withdraws a member (refused while it has an open trade).
 #[utoipa::path(post, path = "/api/v1/members/{partnerUserId}/withdrawal", tag = "members",
-    params(("partnerUserId" = String, Path), ("X-Api-Key" = String, Header), ("X-Timestamp" = String, Header), ("X-Signature" = String, Header)),
+    params(("partnerUserId" = String, Path)), security(("partner_signature" = [])),
     responses((status = 200, body = MemberStatusView), (status = "4XX", body = crate::dto::ErrorBody)))]
 pub async fn withdraw(
     state: web::Data<AppState>,
@@ -106,7 +106,7 @@ pub async fn withdraw(
 /// Issues a member token (2 hours) for an active member with its member key.
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
     request_body = TokenRequest,
-    params(("X-Api-Key" = String, Header), ("X-Timestamp" = String, Header), ("X-Signature" = String, Header)),
+    security(("partner_signature" = [])),
     responses((status = 200, body = TokenResponse), (status = "4XX", body = crate::dto::ErrorBody)))]
 pub async fn token(
     state: web::Data<AppState>,
@@ -145,7 +145,7 @@ pub fn delivered_at(
 /// The partner reports delivery (it is liable for the report).
 #[utoipa::path(post, path = "/api/v1/trades/{id}/delivered", tag = "trades",
     request_body = DeliveredRequest,
-    params(("id" = String, Path), ("X-Api-Key" = String, Header), ("X-Timestamp" = String, Header), ("X-Signature" = String, Header)),
+    params(("id" = String, Path)), security(("partner_signature" = [])),
     responses((status = 200, body = TradeView), (status = "4XX", body = crate::dto::ErrorBody)))]
 pub async fn delivered(
     state: web::Data<AppState>,
