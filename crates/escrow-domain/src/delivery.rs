@@ -133,7 +133,9 @@ pub trait OutboxStore: Send + Sync {
         limit: u32,
         lease: Duration,
     ) -> Result<Vec<OutboxMessage>, RepositoryError>;
-    /// Records an attempt and its outcome.
+    /// Records an attempt and its outcome. Once a row is finished (delivered, skipped or dead) the
+    /// secrets it carried for its one delivery (a `member.signed_up` callback's `memberKey`) are
+    /// removed from the stored payload.
     async fn record(
         &self,
         id: i64,
@@ -146,7 +148,13 @@ pub trait OutboxStore: Send + Sync {
     async fn replay(&self, id: i64, now: OffsetDateTime) -> Result<bool, RepositoryError>;
     /// The backlog.
     async fn stats(&self, now: OffsetDateTime) -> Result<OutboxStats, RepositoryError>;
+    /// Deletes rows delivered or skipped before `before`, with their attempts (SPEC §10: 30 days);
+    /// returns how many.
+    async fn prune_delivered(&self, before: OffsetDateTime) -> Result<u64, RepositoryError>;
 }
+
+/// How long delivered outbox rows are kept (SPEC §10).
+pub const DELIVERED_OUTBOX_KEPT: Duration = Duration::days(30);
 
 /// When to try again after `attempts` failed attempts: 10 s × 2^(attempts−1), at most an hour, with up
 /// to ±20% jitter taken from `jitter` (0.0–1.0); `None` once the message is older than the horizon.

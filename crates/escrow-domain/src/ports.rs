@@ -357,6 +357,9 @@ pub trait PaymentRecords: Send + Sync {
         transaction_id: &str,
         now: OffsetDateTime,
     ) -> Result<bool, RepositoryError>;
+    /// Deletes idempotency records created before `before` (SPEC §10: kept 7 days, at least the 24
+    /// hours SPEC §18 promises); returns how many.
+    async fn prune_idempotency_keys(&self, before: OffsetDateTime) -> Result<u64, RepositoryError>;
     /// The PG transactions to query again (SPEC §7 point 5): started for a checkout that ended
     /// without a trade (or was paid by another transaction) after `ended_after`, and not refunded yet.
     async fn transactions_to_reconcile(
@@ -365,6 +368,9 @@ pub trait PaymentRecords: Send + Sync {
         limit: u32,
     ) -> Result<Vec<String>, RepositoryError>;
 }
+
+/// How long idempotency records are kept (SPEC §10).
+pub const IDEMPOTENCY_KEPT: time::Duration = time::Duration::days(7);
 
 /// A refund as operators see it (the manual refund queue).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

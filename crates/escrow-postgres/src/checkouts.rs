@@ -782,6 +782,16 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
         .map_err(|e| e.0)
     }
 
+    async fn prune_idempotency_keys(&self, before: OffsetDateTime) -> Result<u64, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let n =
+            diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)))
+                .execute(&mut conn)
+                .await
+                .map_err(storage_error)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn transactions_to_reconcile(
         &self,
         ended_after: OffsetDateTime,

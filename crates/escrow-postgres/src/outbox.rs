@@ -147,6 +147,16 @@ impl OutboxStore for PgOutbox {
                 ))
                 .execute(conn)
                 .await?;
+            if status != "PENDING" {
+                // Finished: the member key a signup callback carried is not kept at rest.
+                diesel::sql_query(
+                    "UPDATE outbox SET payload = payload #- '{data,memberKey}' \
+                     WHERE id = $1 AND payload->'data' ? 'memberKey'",
+                )
+                .bind::<diesel::sql_types::Int8, _>(id)
+                .execute(conn)
+                .await?;
+            }
             diesel::insert_into(outbox_attempts::table)
                 .values((
                     outbox_attempts::outbox_id.eq(id),
@@ -202,6 +212,31 @@ impl OutboxStore for PgOutbox {
         .await
         .map_err(storage_error)?;
         Ok(n == 1)
+    }
+
+    async fn prune_delivered(&self, before: OffsetDateTime) -> Result<u64, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        conn.transaction(async move |conn| -> Result<_, TxError> {
+            let finished = outbox::table
+                .filter(outbox::status.eq_any(["DELIVERED", "SKIPPED"]))
+                .filter(outbox::created_at.lt(before))
+                .select(outbox::id);
+            diesel::delete(
+                outbox_attempts::table.filter(outbox_attempts::outbox_id.eq_any(finished)),
+            )
+            .execute(conn)
+            .await?;
+            let n = diesel::delete(
+                outbox::table
+                    .filter(outbox::status.eq_any(["DELIVERED", "SKIPPED"]))
+                    .filter(outbox::created_at.lt(before)),
+            )
+            .execute(conn)
+            .await?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+        .map_err(|e| e.0)
     }
 
     async fn stats(&self, now: OffsetDateTime) -> Result<OutboxStats, RepositoryError> {

@@ -116,6 +116,8 @@ pub struct JobReport {
     pub payouts_instructed: usize,
     /// Outbox rows dead-lettered.
     pub dead: usize,
+    /// Idempotency records and delivered outbox rows past their keeping time, deleted.
+    pub pruned: u64,
 }
 
 impl Jobs {
@@ -179,9 +181,21 @@ impl Jobs {
             .job_runs
             .with_label_values(&["refunds", "ok"])
             .inc();
-        // Signatures only matter inside the 5-minute window; keep twice that.
+        // Signatures only matter inside the 5-minute window; keep twice that. Idempotency records
+        // and delivered callbacks are kept as long as SPEC §10 says, then pruned.
+        let now = self.clock.now();
         self.partners
-            .prune_signatures(self.clock.now() - time::Duration::minutes(10))
+            .prune_signatures(now - time::Duration::minutes(10))
+            .await
+            .map_err(|e| e.to_string())?;
+        report.pruned += self
+            .checkouts
+            .prune_idempotency_keys(now - escrow_domain::ports::IDEMPOTENCY_KEPT)
+            .await
+            .map_err(|e| e.to_string())?;
+        report.pruned += self
+            .store
+            .prune_delivered(now - escrow_domain::delivery::DELIVERED_OUTBOX_KEPT)
             .await
             .map_err(|e| e.to_string())?;
         loop {

@@ -688,6 +688,14 @@ impl CheckoutService {
         Ok(expired)
     }
 
+    /// Deletes idempotency records created before `before` (a job); returns how many.
+    pub async fn prune_idempotency_keys(
+        &self,
+        before: time::OffsetDateTime,
+    ) -> Result<u64, CheckoutError> {
+        Ok(self.records.prune_idempotency_keys(before).await?)
+    }
+
     /// The partner `partner_id`'s checkout `id`.
     pub async fn partner_checkout(
         &self,
