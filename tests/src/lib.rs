@@ -24,6 +24,14 @@ pub const ORIGIN: &str = "https://market.example";
 pub const ADMIN_KEY: &str = "adm_test_key_0123456789abcdef";
 pub const WEBHOOK_SECRET: &str = "whsec_test_0123456789abcdef";
 
+/// The master key of the test servers (base64 of 32 bytes of 0x2a).
+pub const MASTER_KEY: &str = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+
+/// The sealer of the test servers.
+pub fn sealer() -> escrow_postgres::SecretSealer {
+    escrow_postgres::SecretSealer::from_base64(&[MASTER_KEY]).unwrap()
+}
+
 /// A clock the test moves.
 #[derive(Clone, Default)]
 pub struct TestClock {
@@ -164,7 +172,7 @@ pub async fn create_partner_with_webhook(
     code: &str,
     webhook: Option<String>,
 ) -> PartnerKeys {
-    let directory = Directory::new(db.db.pool.clone());
+    let directory = Directory::new(db.db.pool.clone(), sealer());
     let keys = PartnerKeys {
         id: PartnerId::random(),
         api_key: format!("pk_{code}_{}", uuid::Uuid::new_v4().simple()),
@@ -281,6 +289,7 @@ impl App {
                     secret: b"token-secret-0123456789abcdef0123".to_vec(),
                 }],
                 link_key: b"link-key-0123456789abcdef0123456789".to_vec(),
+                sealer: sealer(),
                 clock: Arc::new(clock.clone()),
                 workers: 2,
                 job_interval: None,

@@ -296,7 +296,12 @@ async fn main() {
         .unwrap_or_else(|e| fail(e));
 
     // Data: a partner, sellers, a buyer, products, trades at 31.
-    let directory = Directory::new(db.pool.clone());
+    let sealer =
+        escrow_postgres::SecretSealer::from_base64(
+            &[escrow_postgres::SecretSealer::generate_key()],
+        )
+        .unwrap_or_else(|e| fail(e));
+    let directory = Directory::new(db.pool.clone(), sealer.clone());
     let checkouts = PgCheckoutRepository::new(db.pool.clone());
     let partner = Partner {
         id: PartnerId::random(),
@@ -392,6 +397,7 @@ async fn main() {
             unifipay: pg,
             token_keys: vec![key.clone()],
             link_key: b"bench-link-key-0123456789abcdef01".to_vec(),
+            sealer,
             clock: Arc::new(SystemClock),
             workers: args.workers,
             job_interval: None,

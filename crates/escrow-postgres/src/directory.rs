@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::errors::{corrupt, pool_error, storage_error};
 use crate::migrate::DbPool;
 use crate::schema::{members, partners, products};
+use crate::sealing::SecretSealer;
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
 #[diesel(table_name = partners, check_for_backend(diesel::pg::Pg))]
@@ -36,7 +37,27 @@ struct PartnerRow {
 }
 
 impl PartnerRow {
-    fn into_domain(self) -> Result<(Partner, PartnerSecrets), RepositoryError> {
+    fn into_domain(
+        self,
+        sealer: &SecretSealer,
+    ) -> Result<(Partner, PartnerSecrets), RepositoryError> {
+        let id = self.id;
+        let open = |column: &str, value: String| -> Result<Secret, RepositoryError> {
+            sealer
+                .open(&value, &secret_context(column, id))
+                .map(Secret::new)
+        };
+        let secrets = PartnerSecrets {
+            api_secret: open("api_secret", self.api_secret)?,
+            webhook_secret: self
+                .webhook_secret
+                .map(|v| open("webhook_secret", v))
+                .transpose()?,
+            webhook_secret_previous: self
+                .webhook_secret_previous
+                .map(|v| open("webhook_secret_previous", v))
+                .transpose()?,
+        };
         Ok((
             Partner {
                 id: PartnerId(self.id),
@@ -49,13 +70,14 @@ impl PartnerRow {
                     .ok_or_else(|| corrupt("partner status"))?,
                 created_at: self.created_at,
             },
-            PartnerSecrets {
-                api_secret: Secret::new(self.api_secret),
-                webhook_secret: self.webhook_secret.map(Secret::new),
-                webhook_secret_previous: self.webhook_secret_previous.map(Secret::new),
-            },
+            secrets,
         ))
     }
+}
+
+/// What a sealed partner secret is bound to: its column and its partner.
+fn secret_context(column: &str, partner: Uuid) -> String {
+    format!("partners.{column}:{partner}")
 }
 
 #[derive(Debug, Clone, diesel::Queryable, diesel::Selectable, diesel::Insertable)]
@@ -192,12 +214,72 @@ impl ProductRow {
 #[derive(Clone)]
 pub struct Directory {
     pool: DbPool,
+    sealer: SecretSealer,
 }
 
 impl Directory {
-    /// Over this pool.
-    pub fn new(pool: DbPool) -> Self {
-        Directory { pool }
+    /// Over this pool; partner secrets are sealed and opened with `sealer`'s master keys.
+    pub fn new(pool: DbPool, sealer: SecretSealer) -> Self {
+        Directory { pool, sealer }
+    }
+
+    /// Seals again every partner secret that is plaintext or sealed with an older master key (after
+    /// adding a new key first in configuration); returns how many values were sealed.
+    pub async fn reseal_partner_secrets(&self) -> Result<usize, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let rows: Vec<PartnerRow> = partners::table
+            .select(PartnerRow::as_select())
+            .load(&mut conn)
+            .await
+            .map_err(storage_error)?;
+        let mut sealed = 0;
+        for row in rows {
+            let id = row.id;
+            let needs =
+                |v: &Option<String>| v.as_deref().is_some_and(|v| self.sealer.needs_reseal(v));
+            if !(self.sealer.needs_reseal(&row.api_secret)
+                || needs(&row.webhook_secret)
+                || needs(&row.webhook_secret_previous))
+            {
+                continue;
+            }
+            let (_, secrets) = row.into_domain(&self.sealer)?;
+            let values = self.sealed_secrets(id, &secrets)?;
+            diesel::update(partners::table.filter(partners::id.eq(id)))
+                .set((
+                    partners::api_secret.eq(values.0),
+                    partners::webhook_secret.eq(values.1),
+                    partners::webhook_secret_previous.eq(values.2),
+                ))
+                .execute(&mut conn)
+                .await
+                .map_err(storage_error)?;
+            sealed += 1;
+        }
+        Ok(sealed)
+    }
+
+    /// The stored (sealed) forms of a partner's three secrets.
+    fn sealed_secrets(
+        &self,
+        id: Uuid,
+        secrets: &PartnerSecrets,
+    ) -> Result<(String, Option<String>, Option<String>), RepositoryError> {
+        let seal =
+            |column: &str, s: &Secret| self.sealer.seal(s.expose(), &secret_context(column, id));
+        Ok((
+            seal("api_secret", &secrets.api_secret)?,
+            secrets
+                .webhook_secret
+                .as_ref()
+                .map(|s| seal("webhook_secret", s))
+                .transpose()?,
+            secrets
+                .webhook_secret_previous
+                .as_ref()
+                .map(|s| seal("webhook_secret_previous", s))
+                .transpose()?,
+        ))
     }
 
     /// Stores a new partner with its secrets.
@@ -206,6 +288,8 @@ impl Directory {
         p: &Partner,
         secrets: &PartnerSecrets,
     ) -> Result<(), RepositoryError> {
+        let (api_secret, webhook_secret, webhook_secret_previous) =
+            self.sealed_secrets(p.id.0, secrets)?;
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         diesel::insert_into(partners::table)
             .values(PartnerRow {
@@ -213,16 +297,10 @@ impl Directory {
                 code: p.code.clone(),
                 name: p.name.clone(),
                 api_key_id: p.api_key_id.clone(),
-                api_secret: secrets.api_secret.expose().to_owned(),
+                api_secret,
                 webhook_url: p.webhook_url.clone(),
-                webhook_secret: secrets
-                    .webhook_secret
-                    .as_ref()
-                    .map(|s| s.expose().to_owned()),
-                webhook_secret_previous: secrets
-                    .webhook_secret_previous
-                    .as_ref()
-                    .map(|s| s.expose().to_owned()),
+                webhook_secret,
+                webhook_secret_previous,
                 allowed_redirect_origins: p.allowed_redirect_origins.clone(),
                 status: p.status.code().to_owned(),
                 created_at: p.created_at,
@@ -246,7 +324,7 @@ impl Directory {
             .await
             .optional()
             .map_err(storage_error)?
-            .map(PartnerRow::into_domain)
+            .map(|r| r.into_domain(&self.sealer))
             .transpose()
     }
 
@@ -263,7 +341,7 @@ impl Directory {
             .await
             .optional()
             .map_err(storage_error)?
-            .map(PartnerRow::into_domain)
+            .map(|r| r.into_domain(&self.sealer))
             .transpose()
     }
 
@@ -424,7 +502,7 @@ impl PartnerRepository for Directory {
             .await
             .map_err(storage_error)?
             .into_iter()
-            .map(|r| r.into_domain().map(|(p, _)| p))
+            .map(|r| r.into_domain(&self.sealer).map(|(p, _)| p))
             .collect()
     }
 

@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod queries;
 pub mod rules;
 pub mod schema;
+pub mod sealing;
 pub mod trades;
 
 #[cfg(feature = "testing")]
@@ -35,4 +36,5 @@ pub use migrate::{connect, run_migrations, ConnectError, Database, DbPool};
 pub use outbox::PgOutbox;
 pub use queries::PgTradeQueries;
 pub use rules::PgRulesRepository;
+pub use sealing::SecretSealer;
 pub use trades::PgTradeRepository;

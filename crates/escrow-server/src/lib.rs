@@ -41,6 +41,8 @@ pub struct ServerParts {
     pub token_keys: Vec<TokenKey>,
     /// The hosted-link key.
     pub link_key: Vec<u8>,
+    /// Seals partner secrets at rest with the master keys.
+    pub sealer: escrow_postgres::SecretSealer,
     /// The clock.
     pub clock: Arc<dyn Clock>,
     /// HTTP worker threads.
@@ -241,7 +243,7 @@ impl Jobs {
 /// Builds the services over `db` and starts the HTTP server (and the jobs, if asked).
 pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer> {
     let pool = db.pool.clone();
-    let directory = Arc::new(Directory::new(pool.clone()));
+    let directory = Arc::new(Directory::new(pool.clone(), parts.sealer.clone()));
     let trade_repo = Arc::new(PgTradeRepository::new(pool.clone()));
     // Contracts and holidays change rarely; five seconds of staleness saves two reads per command.
     let rules = Arc::new(PgRulesRepository::cached(

@@ -54,6 +54,18 @@ enum Command {
         #[command(subcommand)]
         command: PayoutsCommand,
     },
+    /// Secrets at rest.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Seals again every partner secret stored in plaintext or with an older master key (after
+    /// putting a new key first in `security.master_keys`).
+    Reseal,
 }
 
 #[derive(Subcommand)]
@@ -117,6 +129,24 @@ struct Env {
     db: escrow_postgres::Database,
     secrets: Option<sandbox::SandboxSecrets>,
     cluster: Option<escrow_postgres::cluster::LocalCluster>,
+    sealer: escrow_postgres::SecretSealer,
+}
+
+/// The master keys: configured, or the sandbox's; a deployment without them does not start.
+fn sealer(
+    settings: &Settings,
+    secrets: Option<&sandbox::SandboxSecrets>,
+) -> escrow_postgres::SecretSealer {
+    let keys: Vec<String> = if settings.security.master_keys.is_empty() {
+        match secrets.and_then(|s| s.master_key.clone()) {
+            Some(k) => vec![k],
+            None => fail("security.master_keys is required when database.url is set"),
+        }
+    } else {
+        settings.security.master_keys.clone()
+    };
+    escrow_postgres::SecretSealer::from_base64(&keys)
+        .unwrap_or_else(|e| fail(format!("security.master_keys: {}", e.0)))
 }
 
 async fn environment(config: Option<&std::path::Path>) -> Env {
@@ -132,6 +162,7 @@ async fn environment(config: Option<&std::path::Path>) -> Env {
             (url, Some(secrets), cluster)
         }
     };
+    let sealer = sealer(&settings, secrets.as_ref());
     let db = escrow_postgres::connect(&url, settings.database.pool_size)
         .await
         .unwrap_or_else(|e| fail(format!("database: {e}")));
@@ -140,6 +171,7 @@ async fn environment(config: Option<&std::path::Path>) -> Env {
         db,
         secrets,
         cluster,
+        sealer,
     }
 }
 
@@ -165,10 +197,11 @@ async fn launch(
         db,
         secrets,
         cluster,
+        sealer,
     } = env;
     let public = settings.public_base_url();
     if let Some(s) = &secrets {
-        sandbox::seed(&db, s, &public)
+        sandbox::seed(&db, s, &sealer, &public)
             .await
             .unwrap_or_else(|e| fail(format!("sandbox seed: {e}")));
     }
@@ -253,6 +286,7 @@ async fn launch(
             unifipay,
             token_keys,
             link_key,
+            sealer,
             clock,
             workers: settings
                 .http
@@ -339,7 +373,8 @@ async fn main() -> std::io::Result<()> {
         }
         Command::Partner { command } => {
             let env = environment(cli.config.as_deref()).await;
-            let directory = escrow_postgres::Directory::new(env.db.pool.clone());
+            let directory =
+                escrow_postgres::Directory::new(env.db.pool.clone(), env.sealer.clone());
             match command {
                 PartnerCommand::Create {
                     code,
@@ -435,6 +470,20 @@ async fn main() -> std::io::Result<()> {
                 .await
                 .unwrap_or_else(|e| fail(e));
             print!("{csv}");
+            if let Some(c) = env.cluster {
+                let _ = c.stop();
+            }
+            Ok(())
+        }
+        Command::Secrets {
+            command: SecretsCommand::Reseal,
+        } => {
+            let env = environment(cli.config.as_deref()).await;
+            let n = escrow_postgres::Directory::new(env.db.pool.clone(), env.sealer.clone())
+                .reseal_partner_secrets()
+                .await
+                .unwrap_or_else(|e| fail(e));
+            println!("{n} partner(s) sealed with the current master key");
             if let Some(c) = env.cluster {
                 let _ = c.stop();
             }

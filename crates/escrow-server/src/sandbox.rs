@@ -31,6 +31,9 @@ pub struct SandboxSecrets {
     pub partner_api_secret: String,
     /// Its webhook secret.
     pub partner_webhook_secret: String,
+    /// The master key sealing secrets at rest (added to sandboxes made before it existed).
+    #[serde(default)]
+    pub master_key: Option<String>,
 }
 
 impl std::fmt::Debug for SandboxSecrets {
@@ -53,12 +56,15 @@ fn random(prefix: &str) -> String {
 pub fn secrets(data_dir: &Path) -> std::io::Result<SandboxSecrets> {
     let file = data_dir.join("sandbox.json");
     if let Ok(text) = std::fs::read_to_string(&file) {
-        if let Ok(s) = serde_json::from_str(&text) {
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+        if let Ok(mut s) = serde_json::from_str::<SandboxSecrets>(&text) {
+            if s.master_key.is_none() {
+                s.master_key = Some(escrow_postgres::SecretSealer::generate_key());
             }
+            // Rewritten: tightens an older world-readable file and keeps a newly made master key.
+            write_private(
+                &file,
+                &serde_json::to_vec_pretty(&s).map_err(std::io::Error::other)?,
+            )?;
             return Ok(s);
         }
     }
@@ -72,6 +78,7 @@ pub fn secrets(data_dir: &Path) -> std::io::Result<SandboxSecrets> {
         partner_api_key: format!("pk_demo_{}", uuid::Uuid::new_v4().simple()),
         partner_api_secret: random("sk_"),
         partner_webhook_secret: random("whsec_"),
+        master_key: Some(escrow_postgres::SecretSealer::generate_key()),
     };
     write_private(
         &file,
@@ -125,8 +132,13 @@ pub async fn database_url(
 }
 
 /// Makes sure the demo partner and the admin key exist.
-pub async fn seed(db: &Database, s: &SandboxSecrets, public_base_url: &str) -> Result<(), String> {
-    let directory = Directory::new(db.pool.clone());
+pub async fn seed(
+    db: &Database,
+    s: &SandboxSecrets,
+    sealer: &escrow_postgres::SecretSealer,
+    public_base_url: &str,
+) -> Result<(), String> {
+    let directory = Directory::new(db.pool.clone(), sealer.clone());
     let id: PartnerId = s
         .partner_id
         .parse()

@@ -33,6 +33,7 @@ pool_size = 8
 [security]
 token_keys = [{{ kid = "t1", secret = "token-secret-0123456789abcdef0123" }}]
 link_key = "link-key-0123456789abcdef0123456789"
+master_keys = ["{master}"]
 [unifipay]
 mode = "remote"
 base_url = "{pg}"
@@ -55,6 +56,7 @@ interval_seconds = 1
             db = app.db.url,
             pg = app.sim.base_url,
             alim = app.alimtalk.base_url,
+            master = escrow_e2e::MASTER_KEY,
         ),
     )
     .unwrap();

@@ -37,7 +37,10 @@ impl World {
     pub async fn new() -> World {
         let test_db = test_database().await;
         let pool = test_db.db.pool.clone();
-        let directory = Directory::new(pool.clone());
+        let directory = Directory::new(
+            pool.clone(),
+            escrow_postgres::SecretSealer::new(&[[42u8; 32]]).unwrap(),
+        );
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let partner = Partner {
             id: PartnerId::random(),
