@@ -94,6 +94,14 @@ where
                 match response {
                     Ok(res) => {
                         let status = res.status();
+                        // Every 5xx says why in the log (handlers log their own cause too; this
+                        // catches what escaped them, such as a response that could not be built).
+                        if status.is_server_error() {
+                            match res.response().error() {
+                                Some(e) => tracing::error!(status = status.as_u16(), error = %e, debug = ?e, "request failed"),
+                                None => tracing::error!(status = status.as_u16(), "request failed"),
+                            }
+                        }
                         let is_json_or_html = res
                             .headers()
                             .get(CONTENT_TYPE)
@@ -114,6 +122,9 @@ where
                     }
                     Err(e) => {
                         let status = e.as_response_error().status_code();
+                        if status.is_server_error() {
+                            tracing::error!(status = status.as_u16(), error = %e, debug = ?e, "request failed");
+                        }
                         let (code, message) = code_for(status);
                         let body: HttpResponse = actix_web::ResponseError::error_response(
                             &ApiError::new(status, code, message),
@@ -128,16 +139,6 @@ where
         match result {
             Ok(mut res) => {
                 secure_headers(res.headers_mut());
-                // Every 5xx says why in the log (handlers log their own cause too; this catches what
-                // escaped them, such as a response that could not be built).
-                if res.status().is_server_error() {
-                    match res.response().error() {
-                        Some(e) => {
-                            tracing::error!(status = res.status().as_u16(), error = %e, debug = ?e, "request failed")
-                        }
-                        None => tracing::error!(status = res.status().as_u16(), "request failed"),
-                    }
-                }
                 if let Ok(v) = HeaderValue::from_str(&id) {
                     res.headers_mut().insert(
                         actix_web::http::header::HeaderName::from_static("x-request-id"),
@@ -164,10 +165,7 @@ where
                 );
                 Ok(res)
             }
-            Err(e) => {
-                tracing::error!(error = %e, debug = ?e, "request failed");
-                Err(e)
-            }
+            Err(e) => Err(e),
         }
     }
 }

@@ -194,6 +194,24 @@ pub fn banner(s: &SandboxSecrets, base: &str, simulator: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// An operator command run beside the sandbox server finds its PostgreSQL running: it must use it
+    /// and leave it running (it used to stop it, and the server's readiness failed until a restart).
+    #[tokio::test]
+    async fn a_cluster_already_running_is_used_and_not_handed_over_to_be_stopped() {
+        let dir = std::env::temp_dir().join(format!("escrow-sandbox-pg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = escrow_postgres::cluster::free_port().unwrap();
+        let (first, url) = super::database_url(&dir, port).await.unwrap();
+        let first = first.expect("started here, so handed over");
+        let (second, again) = super::database_url(&dir, port).await.unwrap();
+        assert!(second.is_none(), "already running: not ours to stop");
+        assert_eq!(url, again);
+        drop(second);
+        assert!(first.is_running(), "still running for the server");
+        first.stop().unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
     #[cfg(unix)]
     #[test]
     fn the_sandbox_secrets_file_is_readable_by_its_owner_only() {
