@@ -513,27 +513,11 @@ impl App {
             "{html}"
         );
         let id = checkout["checkoutId"].as_str().unwrap();
-        let sig = url.split("sig=").nth(1).unwrap();
-        let r = self
-            .http
-            .post(format!("{}/checkout/{id}/pay", self.base))
-            .form(&[("sig", sig)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let to = r.headers()["location"].to_str().unwrap().to_owned();
+        let to = self.press_pay(checkout).await;
         if to.starts_with(ORIGIN) {
             return to; // the PG could not even start
         }
-        let r = self
-            .http
-            .post(format!("{to}/{button}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        let back = r.headers()["location"].to_str().unwrap().to_owned();
+        let back = self.press_at_pg(&to, button).await;
         assert!(
             back.starts_with(&format!(
                 "{}/checkout/{id}/return?transactionId=",
@@ -551,6 +535,35 @@ impl App {
         r.headers()["location"].to_str().unwrap().to_owned()
     }
 
+    /// As the browser: presses the pay button of the hosted checkout page; returns where it is sent
+    /// (the PG's start page, or the partner's return URL when the PG could not start).
+    pub async fn press_pay(&self, checkout: &Value) -> String {
+        let url = checkout["checkoutUrl"].as_str().unwrap();
+        let id = checkout["checkoutId"].as_str().unwrap();
+        let sig = url.split("sig=").nth(1).unwrap();
+        let r = self
+            .http
+            .post(format!("{}/checkout/{id}/pay", self.base))
+            .form(&[("sig", sig)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        r.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    /// As the buyer on the PG's start page: presses `button`; returns where the PG sends the browser.
+    pub async fn press_at_pg(&self, start_page: &str, button: &str) -> String {
+        let r = self
+            .http
+            .post(format!("{start_page}/{button}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        r.headers()["location"].to_str().unwrap().to_owned()
+    }
+
     /// A trade at 31 between two new members; returns (buyer, seller, trade id).
     pub async fn paid_trade(&self, tag: &str) -> (Member, Member, String) {
         let buyer = self.member(&format!("buyer-{tag}")).await;
@@ -561,15 +574,7 @@ impl App {
         let checkout = self.checkout(&buyer, &product, "CARD").await;
         let back = self.pay(&checkout, "approve").await;
         assert!(back.contains("result=success"), "{back}");
-        let trade_id = back
-            .split("tradeId=")
-            .nth(1)
-            .unwrap()
-            .split('&')
-            .next()
-            .unwrap()
-            .to_owned();
-        (buyer, seller, trade_id)
+        (buyer, seller, trade_id_in(&back))
     }
 
     pub fn set_pg(&self, behavior: Behavior) {
@@ -593,6 +598,17 @@ impl App {
             .filter(|p| p["type"] == event_type)
             .collect()
     }
+}
+
+/// The `tradeId` of a partner return URL (`…&tradeId=…&result=success`).
+pub fn trade_id_in(back: &str) -> String {
+    back.split("tradeId=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 /// Asserts SPEC §11's error body and returns it.

@@ -158,14 +158,7 @@ async fn an_unpaid_virtual_account_is_reminded_at_5_hours_and_cancelled_at_24() 
     let product = app.product(&seller, 30_000, &["VIRTUAL_ACCOUNT"]).await;
     let checkout = app.checkout(&buyer, &product, "VIRTUAL_ACCOUNT").await;
     let back = app.pay(&checkout, "approve").await;
-    let id = back
-        .split("tradeId=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
+    let id = escrow_e2e::trade_id_in(&back);
     assert_eq!(status(&app, &id).await, (13, 80));
     app.run_jobs().await;
     assert_eq!(

@@ -10,20 +10,9 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use time::Duration;
 
-/// As the browser: presses the pay button on the hosted page; returns the PG start page.
+/// As the browser: presses the pay button; returns the PG start page.
 async fn press_pay(app: &App, checkout: &Value) -> String {
-    let url = checkout["checkoutUrl"].as_str().unwrap();
-    let id = checkout["checkoutId"].as_str().unwrap();
-    let sig = url.split("sig=").nth(1).unwrap();
-    let r = app
-        .http
-        .post(format!("{}/checkout/{id}/pay", app.base))
-        .form(&[("sig", sig)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let to = app.press_pay(checkout).await;
     assert!(!to.starts_with(ORIGIN), "the PG did not start: {to}");
     to
 }
@@ -32,16 +21,8 @@ fn transaction_of(start_page: &str) -> String {
     start_page.rsplit('/').next().unwrap().to_owned()
 }
 
-/// As the buyer on the PG's page: presses `button`; returns where the PG sends the browser.
 async fn press_at_pg(app: &App, start_page: &str, button: &str) -> String {
-    let r = app
-        .http
-        .post(format!("{start_page}/{button}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    r.headers()["location"].to_str().unwrap().to_owned()
+    app.press_at_pg(start_page, button).await
 }
 
 async fn checkout_status(app: &App, id: &str) -> String {

@@ -13,15 +13,7 @@ async fn va_trade(app: &App, tag: &str) -> (escrow_e2e::Member, String, String) 
     let product = app.product(&seller, 30_000, &["VIRTUAL_ACCOUNT"]).await;
     let checkout = app.checkout(&buyer, &product, "VIRTUAL_ACCOUNT").await;
     let back = app.pay(&checkout, "approve").await;
-    let id = back
-        .split("tradeId=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_owned();
-    (buyer, id, product)
+    (buyer, escrow_e2e::trade_id_in(&back), product)
 }
 
 async fn product_status(app: &App, product: &str) -> String {

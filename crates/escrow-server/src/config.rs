@@ -24,6 +24,19 @@ pub struct Settings {
     pub jobs: JobSettings,
     /// AlimTalk.
     pub alimtalk: AlimTalkSettings,
+    /// Identity verification (본인인증) of the hosted signup.
+    #[serde(default)]
+    pub identity: IdentitySettings,
+}
+
+/// Identity verification. The only verifier bundled today is the sandbox one, which accepts any
+/// claim: a deployment with a database (a real one) must say explicitly that it accepts that.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitySettings {
+    /// Use the sandbox verifier although a `database.url` is configured.
+    #[serde(default)]
+    pub allow_sandbox: bool,
 }
 
 /// AlimTalk (NHN Cloud KakaoTalk Bizmessage v2.3).
@@ -254,6 +267,9 @@ impl Settings {
         if let Some(url) = &self.database.url {
             if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
                 problems.push("database.url must be a postgres:// URL".to_owned());
+            }
+            if !self.identity.allow_sandbox {
+                problems.push("identity.allow_sandbox must be true to run with a database.url: the only identity verifier bundled is the sandbox one, which accepts any claim".to_owned());
             }
         }
         if self.database.pool_size == 0 {

@@ -48,6 +48,8 @@ base_url = "{alim}"
 app_key = "app-key"
 secret_key = "alim-secret"
 sender_key = "sender"
+[identity]
+allow_sandbox = true
 [jobs]
 enabled = true
 interval_seconds = 1
