@@ -47,6 +47,10 @@ pub enum RepositoryError {
     /// The store could not be reached or failed.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// A money invariant would break (a second refund or payout of one trade): never a harmless
+    /// duplicate. Nothing was written; it is an alarm (HTTP 500, an error-level log, a metric).
+    #[error("money invariant violated: {0}")]
+    InvariantViolated(String),
 }
 
 /// A trade whose timer is due.

@@ -127,6 +127,15 @@ impl From<RepositoryError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "DUPLICATE", "이미 처리된 요청입니다.")
                     .details(json!({ "constraint": what }))
             }
+            RepositoryError::InvariantViolated(detail) => {
+                crate::metrics::invariant_violated();
+                tracing::error!(target: "invariant", %detail, "money invariant violated: nothing was written");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL_ERROR",
+                    "일시적인 오류입니다. 잠시 후 다시 시도해 주세요.",
+                )
+            }
             RepositoryError::Unavailable(detail) => {
                 tracing::error!(%detail, "storage unavailable");
                 ApiError::new(

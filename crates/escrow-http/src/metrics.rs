@@ -97,8 +97,23 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut buffer = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
-        String::from_utf8(buffer).unwrap_or_default()
+        let mut text = String::from_utf8(buffer).unwrap_or_default();
+        text.push_str(&format!(
+            "# HELP escrow_money_invariant_violations_total Writes refused because a money invariant would break (alarm on any)\n\
+             # TYPE escrow_money_invariant_violations_total counter\n\
+             escrow_money_invariant_violations_total {}\n",
+            INVARIANT_VIOLATIONS.load(std::sync::atomic::Ordering::Relaxed)
+        ));
+        text
     }
+}
+
+/// Money invariant violations seen by this process (the storage error has no handle on `Metrics`).
+static INVARIANT_VIOLATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts a money invariant violation (rendered as `escrow_money_invariant_violations_total`).
+pub fn invariant_violated() {
+    INVARIANT_VIOLATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
 impl Default for Metrics {

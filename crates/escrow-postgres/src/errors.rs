@@ -3,12 +3,25 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use escrow_domain::ports::RepositoryError;
 
-/// Maps a diesel error: unique violations become `Duplicate` (named by constraint), serialization
-/// failures and deadlocks `Conflict`, everything else `Unavailable`.
+/// The unique constraints that guard money: hitting one is a broken invariant, not a duplicate.
+const MONEY_CONSTRAINTS: &[&str] = &[
+    "refunds_trade_id_key",
+    "payouts_trade_id_key",
+    "payout_instructions_payout_id_key",
+];
+
+/// Maps a diesel error: unique violations become `Duplicate` (named by constraint) — or
+/// `InvariantViolated` for a constraint guarding money —, serialization failures and deadlocks
+/// `Conflict`, everything else `Unavailable`.
 pub fn storage_error(e: DieselError) -> RepositoryError {
     match e {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-            RepositoryError::Duplicate(info.constraint_name().unwrap_or("unique").to_owned())
+            let constraint = info.constraint_name().unwrap_or("unique").to_owned();
+            if MONEY_CONSTRAINTS.contains(&constraint.as_str()) {
+                RepositoryError::InvariantViolated(format!("{constraint}: {}", info.message()))
+            } else {
+                RepositoryError::Duplicate(constraint)
+            }
         }
         DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
             RepositoryError::Conflict

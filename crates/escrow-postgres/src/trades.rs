@@ -363,7 +363,10 @@ async fn write_money_and_product(
                 .await
                 .map_err(storage_error)?;
                 if updated != 1 {
-                    return Err(RepositoryError::Duplicate("refund already made".into()));
+                    return Err(RepositoryError::InvariantViolated(format!(
+                        "trade {} is already refunded",
+                        trade.id
+                    )));
                 }
             }
             MoneyEffect::ScheduleRefund { amount, on } => {
@@ -408,9 +411,11 @@ async fn write_money_and_product(
                 .await
                 .map_err(storage_error)?;
                 if updated != 1 {
-                    return Err(RepositoryError::Duplicate(
-                        "payout already instructed".into(),
-                    ));
+                    return Err(RepositoryError::InvariantViolated(format!(
+                        "trade {} has no scheduled payout of {} to pay (already paid out?)",
+                        trade.id,
+                        amount.minor_units()
+                    )));
                 }
             }
             MoneyEffect::ReleaseSellerLimits { .. } => {

@@ -216,3 +216,10 @@ pub async fn count(pool: &escrow_postgres::DbPool, sql: &str) -> i64 {
         .unwrap()
         .n
 }
+
+/// Runs one SQL statement.
+pub async fn execute(pool: &escrow_postgres::DbPool, sql: &str) {
+    use diesel_async::RunQueryDsl;
+    let mut conn = pool.get().await.unwrap();
+    diesel::sql_query(sql).execute(&mut conn).await.unwrap();
+}
