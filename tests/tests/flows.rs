@@ -29,7 +29,7 @@ async fn signup_to_completed_trade_with_its_payout_date() {
     assert_eq!(app.queued_callbacks("member.signed_up").await.len(), 2);
     let succeeded = app.queued_callbacks("payment.succeeded").await;
     assert_eq!(succeeded.len(), 1);
-    assert_eq!(succeeded[0]["data"]["id"], id.as_str());
+    assert_eq!(succeeded[0]["data"]["tradeId"], id.as_str());
 
     let t = app
         .act(

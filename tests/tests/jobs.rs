@@ -124,7 +124,7 @@ async fn delivery_reminders_automatic_approval_and_payout_fire_on_time() {
     let callbacks: Vec<(Value, String)> = app.receiver.received.lock().unwrap().clone();
     let mine: Vec<&(Value, String)> = callbacks
         .iter()
-        .filter(|(b, _)| b["data"]["id"] == id.as_str())
+        .filter(|(b, _)| b["data"]["tradeId"] == id.as_str())
         .collect();
     let sequences: Vec<i64> = mine
         .iter()

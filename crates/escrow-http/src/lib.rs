@@ -233,8 +233,7 @@ fn route_methods() -> &'static [(actix_web::dev::ResourceDef, Vec<String>)] {
     static ROUTES: std::sync::OnceLock<Vec<(actix_web::dev::ResourceDef, Vec<String>)>> =
         std::sync::OnceLock::new();
     ROUTES.get_or_init(|| {
-        use utoipa::OpenApi;
-        let doc = serde_json::to_value(openapi::ApiDoc::openapi()).unwrap_or_default();
+        let doc = openapi::document();
         let mut routes: Vec<(actix_web::dev::ResourceDef, Vec<String>)> = doc["paths"]
             .as_object()
             .into_iter()

@@ -53,7 +53,82 @@ impl Modify for Security {
         admin::remove_holiday, admin::dead_letters, admin::replay, admin::bank_file,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
-    components(schemas(dto::ErrorBody, member::Empty)),
+    components(schemas(
+        dto::ErrorBody, member::Empty, dto::TradeCallback, dto::PaymentFailedData,
+        dto::PaymentRefundedData, dto::MemberSignedUpData,
+    )),
     modifiers(&Security),
 )]
 pub struct ApiDoc;
+
+/// The callbacks partners receive, by type, with the schema of their body (OpenAPI 3.1 `webhooks`).
+const WEBHOOKS: &[(&str, &str, &str)] = &[
+    (
+        "payment.succeeded",
+        "TradeCallback",
+        "A payment was approved: the trade (31, or 13 for a virtual account).",
+    ),
+    (
+        "trade.status_changed",
+        "TradeCallback",
+        "A trade's status or withdrawal status changed.",
+    ),
+    (
+        "trade.updated",
+        "TradeCallback",
+        "Another change of a trade (delivery reported, hold, shipping correction).",
+    ),
+    (
+        "payment.failed",
+        "PaymentFailedData",
+        "A checkout failed or expired, with its code.",
+    ),
+    (
+        "payment.refunded",
+        "PaymentRefundedData",
+        "A capture for a checkout no longer open was refunded in full (LATE_CONFIRMATION).",
+    ),
+    (
+        "member.signed_up",
+        "MemberSignedUpData",
+        "A member completed the hosted signup.",
+    ),
+];
+
+/// The OpenAPI document as served: the generated one plus the `webhooks` section, where each callback
+/// type names its body (the envelope `{eventId, type, occurredAt, sequence, data}`; a trade event's
+/// `data` is the trade exactly as the API shows it).
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    let webhooks: serde_json::Map<String, serde_json::Value> = WEBHOOKS
+        .iter()
+        .map(|(event, schema, summary)| {
+            let body = if *schema == "TradeCallback" {
+                serde_json::json!({ "$ref": "#/components/schemas/TradeCallback" })
+            } else {
+                serde_json::json!({
+                    "type": "object",
+                    "required": ["eventId", "type", "occurredAt", "data"],
+                    "properties": {
+                        "eventId": { "type": "string", "format": "uuid" },
+                        "type": { "type": "string", "enum": [event] },
+                        "occurredAt": { "type": "string", "format": "date-time" },
+                        "sequence": { "type": ["integer", "null"] },
+                        "data": { "$ref": format!("#/components/schemas/{schema}") },
+                    },
+                })
+            };
+            (
+                (*event).to_owned(),
+                serde_json::json!({ "post": {
+                    "summary": summary,
+                    "description": "Signed: X-Escrow-Signature: t=<unix>,v1=<hex HMAC-SHA256(webhookSecret, t + \".\" + body)>. Answer 2xx; anything else is retried for 24 hours.",
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": body } } },
+                    "responses": { "200": { "description": "Received" } },
+                }}),
+            )
+        })
+        .collect();
+    doc["webhooks"] = serde_json::Value::Object(webhooks);
+    doc
+}

@@ -1,6 +1,8 @@
 //! Trades: the `TradeRepository` port. One transaction per transition writes the trade (optimistically
 //! locked on its version), its event, its timers, its outbox rows and its money and product effects.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -142,6 +144,7 @@ pub fn callback_body(
     event_id: Uuid,
     transition: &Transition,
     kind: &str,
+    document: &TradeDocument,
 ) -> Result<serde_json::Value, RepositoryError> {
     let occurred_at = transition
         .event
@@ -153,7 +156,7 @@ pub fn callback_body(
         "type": kind,
         "occurredAt": occurred_at,
         "sequence": transition.trade.version,
-        "data": serde_json::to_value(&transition.trade).map_err(corrupt)?,
+        "data": document(&transition.trade),
     }))
 }
 
@@ -161,6 +164,7 @@ pub fn callback_body(
 /// `(event id, kind, payload)`.
 fn outbox_rows(
     t: &Transition,
+    document: &TradeDocument,
 ) -> Result<Vec<(Uuid, &'static str, serde_json::Value)>, RepositoryError> {
     let trade = &t.trade;
     let mut rows = Vec::new();
@@ -189,7 +193,7 @@ fn outbox_rows(
         rows.push((
             event_id,
             "CALLBACK",
-            callback_body(event_id, t, kind.as_str())?,
+            callback_body(event_id, t, kind.as_str(), document)?,
         ));
     }
     Ok(rows)
@@ -207,6 +211,7 @@ async fn update_with_event_and_outbox(
     row: &TradeRow,
     previous: i64,
     t: &Transition,
+    document: &TradeDocument,
 ) -> Result<bool, RepositoryError> {
     use diesel::sql_types::{
         Bool, Int2, Int8, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
@@ -217,7 +222,7 @@ async fn update_with_event_and_outbox(
         n: i64,
     }
     let (actor_role, actor_id) = actor_parts(&t.event.actor);
-    let outbox: Vec<serde_json::Value> = outbox_rows(t)?
+    let outbox: Vec<serde_json::Value> = outbox_rows(t, document)?
         .into_iter()
         .map(|(id, kind, payload)| serde_json::json!({ "event_id": id, "kind": kind, "payload": payload }))
         .collect();
@@ -265,14 +270,16 @@ async fn update_with_event_and_outbox(
 pub(crate) async fn write_effects(
     conn: &mut AsyncPgConnection,
     t: &Transition,
+    document: &TradeDocument,
 ) -> Result<(), RepositoryError> {
-    write_event_and_outbox(conn, t).await?;
+    write_event_and_outbox(conn, t, document).await?;
     write_side_tables(conn, t).await
 }
 
 async fn write_event_and_outbox(
     conn: &mut AsyncPgConnection,
     t: &Transition,
+    document: &TradeDocument,
 ) -> Result<(), RepositoryError> {
     let trade = &t.trade;
     let now = t.event.at;
@@ -294,7 +301,7 @@ async fn write_event_and_outbox(
         .execute(conn)
         .await
         .map_err(storage_error)?;
-    for (event_id, kind, payload) in outbox_rows(t)? {
+    for (event_id, kind, payload) in outbox_rows(t, document)? {
         insert_outbox(conn, event_id, kind, t, payload).await?;
     }
     Ok(())
@@ -502,12 +509,17 @@ async fn insert_outbox(
 #[derive(Clone)]
 pub struct PgTradeRepository {
     pool: DbPool,
+    document: TradeDocument,
 }
 
+/// How a trade appears to partners: the `data` of its callbacks, which must be exactly the body the
+/// API answers for the trade (SPEC §9). The HTTP adapter owns that format; the server passes it in.
+pub type TradeDocument = Arc<dyn Fn(&Trade) -> serde_json::Value + Send + Sync>;
+
 impl PgTradeRepository {
-    /// Over this pool.
-    pub fn new(pool: DbPool) -> Self {
-        PgTradeRepository { pool }
+    /// Over this pool, with callbacks carrying `document` of the trade (the API's trade body).
+    pub fn new(pool: DbPool, document: TradeDocument) -> Self {
+        PgTradeRepository { pool, document }
     }
 }
 
@@ -583,7 +595,7 @@ impl TradeRepository for PgTradeRepository {
                 .set(products::has_trades.eq(true))
                 .execute(conn)
                 .await?;
-            write_effects(conn, transition).await?;
+            write_effects(conn, transition, &self.document).await?;
             Ok(())
         })
         .await
@@ -596,14 +608,24 @@ impl TradeRepository for PgTradeRepository {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         if !has_side_tables(transition) {
             // One statement, atomic on its own: no transaction round trips needed.
-            return if update_with_event_and_outbox(&mut conn, &row, previous, transition).await? {
+            return if update_with_event_and_outbox(
+                &mut conn,
+                &row,
+                previous,
+                transition,
+                &self.document,
+            )
+            .await?
+            {
                 Ok(())
             } else {
                 Err(RepositoryError::Conflict)
             };
         }
         conn.transaction(async move |conn| -> Result<_, TxError> {
-            if !update_with_event_and_outbox(conn, &row, previous, transition).await? {
+            if !update_with_event_and_outbox(conn, &row, previous, transition, &self.document)
+                .await?
+            {
                 return Err(TxError(RepositoryError::Conflict));
             }
             write_side_tables(conn, transition).await?;

@@ -244,7 +244,10 @@ impl Jobs {
 pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer> {
     let pool = db.pool.clone();
     let directory = Arc::new(Directory::new(pool.clone(), parts.sealer.clone()));
-    let trade_repo = Arc::new(PgTradeRepository::new(pool.clone()));
+    let trade_repo = Arc::new(PgTradeRepository::new(
+        pool.clone(),
+        Arc::new(escrow_http::dto::trade_document),
+    ));
     // Contracts and holidays change rarely; five seconds of staleness saves two reads per command.
     let rules = Arc::new(PgRulesRepository::cached(
         pool.clone(),

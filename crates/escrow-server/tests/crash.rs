@@ -227,11 +227,7 @@ async fn transitions_answered_before_a_kill_are_stored_once_and_every_callback_a
         if b["type"] == "trade.status_changed" {
             per_event
                 .entry((
-                    b["data"]["tradeId"]
-                        .as_str()
-                        .or(b["data"]["id"].as_str())
-                        .unwrap_or_default()
-                        .to_owned(),
+                    b["data"]["tradeId"].as_str().unwrap_or_default().to_owned(),
                     b["sequence"].as_i64().unwrap_or_default(),
                 ))
                 .or_default()

@@ -2,9 +2,7 @@
 //! Swagger UI (served from files bundled in the crate, so the page loads nothing from outside).
 
 use actix_web::{web, HttpResponse};
-use utoipa::OpenApi;
 
-use crate::openapi::ApiDoc;
 use crate::state::AppState;
 
 /// Liveness.
@@ -33,7 +31,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
 /// The OpenAPI document, generated from the handlers.
 #[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, body = Object)))]
 pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    HttpResponse::Ok().json(crate::openapi::document())
 }
 
 const SWAGGER_JS: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js");

@@ -65,7 +65,10 @@ impl World {
             .unwrap();
         World {
             checkouts: PgCheckoutRepository::new(pool.clone()),
-            trades: PgTradeRepository::new(pool.clone()),
+            trades: PgTradeRepository::new(
+                pool.clone(),
+                Arc::new(|t| serde_json::to_value(t).unwrap_or_default()),
+            ),
             rules: PgRulesRepository::new(pool),
             directory,
             test_db,
