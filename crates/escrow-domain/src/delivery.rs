@@ -236,6 +236,18 @@ pub enum RefundState {
     Pending,
 }
 
+impl RefundState {
+    /// The refund's status after the attempt (from [`crate::money_out::RefundStatus::Refunding`]).
+    pub fn status(self) -> crate::money_out::RefundStatus {
+        use crate::money_out::RefundStatus;
+        match self {
+            RefundState::Done => RefundStatus::Done,
+            RefundState::ManualQueue => RefundStatus::ManualQueue,
+            RefundState::Pending => RefundStatus::Pending,
+        }
+    }
+}
+
 /// Refunds waiting to be executed.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]

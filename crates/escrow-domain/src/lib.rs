@@ -104,6 +104,7 @@ pub mod delivery;
 pub mod ids;
 pub mod limits;
 pub mod money;
+pub mod money_out;
 pub mod notification;
 pub mod payment;
 pub mod people;

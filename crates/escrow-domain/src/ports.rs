@@ -392,8 +392,8 @@ pub struct RefundRecord {
     pub amount: crate::money::Money,
     /// The withdrawal code it records (81, 82, 84, 85).
     pub withdrawal_code: Option<u8>,
-    /// `SCHEDULED`, `PENDING`, `DONE` or `MANUAL_QUEUE`.
-    pub status: String,
+    /// Where it stands.
+    pub status: crate::money_out::RefundStatus,
     /// When it is due (returns).
     pub due_date: Option<time::Date>,
     /// When it was recorded.

@@ -6,6 +6,7 @@ use diesel_async::RunQueryDsl;
 use escrow_domain::contract::Contract;
 use escrow_domain::ids::{PartnerId, TradeId};
 use escrow_domain::money::{Currency, Money};
+use escrow_domain::money_out::{PayoutStatus, RefundStatus};
 use escrow_domain::ports::{AdminRepository, RefundRecord, RepositoryError};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -122,7 +123,10 @@ impl AdminRepository for PgAdmin {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         // Trade refunds name their checkout through the trade; late confirmations name it directly.
         let rows: Vec<Row> = diesel::sql_query(
-            "SELECT r.trade_id, c.id AS checkout_id, r.reason, c.partner_id, r.amount, r.currency,                     r.withdrawal_cd, r.status, r.due_date, r.created_at              FROM refunds r LEFT JOIN trades t ON t.id = r.trade_id              JOIN checkouts c ON c.id = coalesce(r.checkout_id, t.checkout_id)              WHERE r.status IN ('PENDING', 'REFUNDING', 'MANUAL_QUEUE') ORDER BY r.created_at",
+            "SELECT r.trade_id, c.id AS checkout_id, r.reason, c.partner_id, r.amount, r.currency,                     r.withdrawal_cd, r.status, r.due_date, r.created_at              FROM refunds r LEFT JOIN trades t ON t.id = r.trade_id              JOIN checkouts c ON c.id = coalesce(r.checkout_id, t.checkout_id)              WHERE r.status = ANY($1) ORDER BY r.created_at",
+        )
+        .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(
+            RefundStatus::OPERATOR_QUEUE.map(RefundStatus::code).to_vec(),
         )
         .load(&mut conn)
         .await
@@ -137,7 +141,8 @@ impl AdminRepository for PgAdmin {
                     partner_id: PartnerId(r.partner_id),
                     amount: Money::new(r.amount, currency),
                     withdrawal_code: r.withdrawal_cd.and_then(|w| u8::try_from(w).ok()),
-                    status: r.status,
+                    status: RefundStatus::from_code(&r.status)
+                        .ok_or_else(|| corrupt("refund status"))?,
                     due_date: r.due_date,
                     created_at: r.created_at,
                 })
@@ -169,13 +174,15 @@ impl escrow_domain::delivery::RefundQueue for PgAdmin {
         }
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let rows: Vec<Row> = diesel::sql_query(
-            "UPDATE refunds r SET status = 'REFUNDING' WHERE r.id IN \
-               (SELECT id FROM refunds WHERE status = 'PENDING' ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
+            "UPDATE refunds r SET status = $2 WHERE r.id IN \
+               (SELECT id FROM refunds WHERE status = $3 ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
              RETURNING r.id, r.trade_id, \
                coalesce(r.checkout_id, (SELECT t.checkout_id FROM trades t WHERE t.id = r.trade_id)) AS checkout_id, \
                r.pg_transaction_id, r.amount, r.currency",
         )
         .bind::<diesel::sql_types::Int8, _>(i64::from(limit))
+        .bind::<diesel::sql_types::Text, _>(RefundStatus::Refunding.code())
+        .bind::<diesel::sql_types::Text, _>(RefundStatus::Pending.code())
         .load(&mut conn)
         .await
         .map_err(storage_error)?;
@@ -200,22 +207,20 @@ impl escrow_domain::delivery::RefundQueue for PgAdmin {
         detail: Option<String>,
         now: OffsetDateTime,
     ) -> Result<(), RepositoryError> {
-        use escrow_domain::delivery::RefundState;
-        let status = match state {
-            RefundState::Done => "DONE",
-            RefundState::ManualQueue => "MANUAL_QUEUE",
-            RefundState::Pending => "PENDING",
-        };
+        let status = state.status();
+        RefundStatus::Refunding
+            .check(status)
+            .map_err(|e| RepositoryError::InvariantViolated(e.to_string()))?;
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         diesel::update(
             refunds::table
                 .filter(refunds::id.eq(id))
-                .filter(refunds::status.eq("REFUNDING")),
+                .filter(refunds::status.eq(RefundStatus::Refunding.code())),
         )
         .set((
-            refunds::status.eq(status),
+            refunds::status.eq(status.code()),
             refunds::detail.eq(detail),
-            refunds::completed_at.eq((state == RefundState::Done).then_some(now)),
+            refunds::completed_at.eq((status == RefundStatus::Done).then_some(now)),
         ))
         .execute(&mut conn)
         .await
@@ -247,11 +252,13 @@ impl escrow_domain::delivery::PayoutQueue for PgAdmin {
         }
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let rows: Vec<Row> = diesel::sql_query(
-            "UPDATE payouts SET status = 'INSTRUCTING' WHERE id IN \
-               (SELECT id FROM payouts WHERE status = 'DUE' ORDER BY due_date, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+            "UPDATE payouts SET status = $2 WHERE id IN \
+               (SELECT id FROM payouts WHERE status = $3 ORDER BY due_date, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
              RETURNING id, trade_id, seller_id, amount, currency, due_date",
         )
         .bind::<diesel::sql_types::Int8, _>(i64::from(limit))
+        .bind::<diesel::sql_types::Text, _>(PayoutStatus::Instructing.code())
+        .bind::<diesel::sql_types::Text, _>(PayoutStatus::Due.code())
         .load(&mut conn)
         .await
         .map_err(storage_error)?;
@@ -279,11 +286,11 @@ impl escrow_domain::delivery::PayoutQueue for PgAdmin {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let target = payouts::table
             .filter(payouts::id.eq(id))
-            .filter(payouts::status.eq("INSTRUCTING"));
+            .filter(payouts::status.eq(PayoutStatus::Instructing.code()));
         if instructed {
             diesel::update(target)
                 .set((
-                    payouts::status.eq("INSTRUCTED"),
+                    payouts::status.eq(PayoutStatus::Instructed.code()),
                     payouts::instructed_at.eq(Some(now)),
                 ))
                 .execute(&mut conn)
@@ -291,7 +298,7 @@ impl escrow_domain::delivery::PayoutQueue for PgAdmin {
                 .map_err(storage_error)?;
         } else {
             diesel::update(target)
-                .set(payouts::status.eq("DUE"))
+                .set(payouts::status.eq(PayoutStatus::Due.code()))
                 .execute(&mut conn)
                 .await
                 .map_err(storage_error)?;

@@ -17,6 +17,7 @@ use escrow_domain::ids::{CheckoutId, MemberId, PartnerId, ProductId, TradeId};
 use escrow_domain::limits::{LimitCounter, LimitExceeded, LimitScope, LimitUsage, LimitWindow};
 use escrow_domain::money::{Currency, Money};
 use escrow_domain::ports::RepositoryError;
+use escrow_domain::product::ProductStatus;
 use escrow_domain::quote::Quote;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -440,10 +441,10 @@ impl CheckoutRepository for PgCheckoutRepository {
                     products::table
                         .filter(products::id.eq(checkout.product_id.0))
                         .filter(products::partner_id.eq(checkout.partner_id.0))
-                        .filter(products::status.eq("ON_SALE")),
+                        .filter(products::status.eq(ProductStatus::OnSale.code())),
                 )
                 .set((
-                    products::status.eq("RESERVED"),
+                    products::status.eq(ProductStatus::Reserved.code()),
                     products::updated_at.eq(checkout.created_at),
                 ))
                 .execute(conn)
@@ -540,7 +541,7 @@ impl CheckoutRepository for PgCheckoutRepository {
                 checkouts::table
                     .filter(checkouts::id.eq(id.0))
                     .filter(checkouts::partner_id.eq(partner_id.0))
-                    .filter(checkouts::status.eq("OPEN")),
+                    .filter(checkouts::status.eq(CheckoutStatus::Open.code())),
             )
             .set((
                 checkouts::status.eq(status.code()),
@@ -567,9 +568,12 @@ impl CheckoutRepository for PgCheckoutRepository {
             diesel::update(
                 products::table
                     .filter(products::id.eq(product))
-                    .filter(products::status.eq("RESERVED")),
+                    .filter(products::status.eq(ProductStatus::Reserved.code())),
             )
-            .set((products::status.eq("ON_SALE"), products::updated_at.eq(now)))
+            .set((
+                products::status.eq(ProductStatus::OnSale.code()),
+                products::updated_at.eq(now),
+            ))
             .execute(conn)
             .await?;
             Ok(true)
@@ -677,7 +681,7 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
             let updated = diesel::update(
                 checkouts::table
                     .filter(checkouts::id.eq(id.0))
-                    .filter(checkouts::status.eq("OPEN")),
+                    .filter(checkouts::status.eq(CheckoutStatus::Open.code())),
             )
             .set((
                 checkouts::pg_gateway.eq(Some(gateway)),
@@ -755,7 +759,7 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
                     refunds::reason.eq(LATE_CONFIRMATION),
                     refunds::amount.eq(amount.minor_units()),
                     refunds::currency.eq(amount.currency().code()),
-                    refunds::status.eq("PENDING"),
+                    refunds::status.eq(escrow_domain::money_out::RefundStatus::Pending.code()),
                     refunds::created_at.eq(now),
                 ))
                 .on_conflict_do_nothing()
@@ -824,7 +828,7 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
     ) -> Result<Vec<Checkout>, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         checkouts::table
-            .filter(checkouts::status.eq("OPEN"))
+            .filter(checkouts::status.eq(CheckoutStatus::Open.code()))
             .filter(checkouts::expires_at.le(now))
             .order(checkouts::expires_at.asc())
             .limit(i64::from(limit))

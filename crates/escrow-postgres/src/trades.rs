@@ -6,7 +6,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use escrow_domain::checkout::CheckoutStatus;
 use escrow_domain::ids::{PartnerId, TradeId};
+use escrow_domain::money_out::{PayoutStatus, RefundStatus};
 use escrow_domain::notification::Recipient;
 use escrow_domain::ports::{DueTimer, RepositoryError, TradeRepository};
 use escrow_domain::product::ProductStatus;
@@ -357,15 +359,17 @@ async fn write_money_and_product(
                 // second refund of the same trade, which must never happen.
                 let updated = diesel::sql_query(
                     "INSERT INTO refunds (trade_id, amount, currency, withdrawal_cd, status, created_at) \
-                     VALUES ($1, $2, $3, $4, 'PENDING', $5) \
-                     ON CONFLICT (trade_id) DO UPDATE SET status = 'PENDING', withdrawal_cd = EXCLUDED.withdrawal_cd \
-                     WHERE refunds.status = 'SCHEDULED' AND refunds.amount = EXCLUDED.amount",
+                     VALUES ($1, $2, $3, $4, $6, $5) \
+                     ON CONFLICT (trade_id) DO UPDATE SET status = $6, withdrawal_cd = EXCLUDED.withdrawal_cd \
+                     WHERE refunds.status = $7 AND refunds.amount = EXCLUDED.amount",
                 )
                 .bind::<diesel::sql_types::Uuid, _>(trade.id.0)
                 .bind::<diesel::sql_types::Int8, _>(amount.minor_units())
                 .bind::<diesel::sql_types::Text, _>(currency)
                 .bind::<diesel::sql_types::Int2, _>(i16::from(withdrawal.code()))
                 .bind::<diesel::sql_types::Timestamptz, _>(now)
+                .bind::<diesel::sql_types::Text, _>(RefundStatus::Pending.code())
+                .bind::<diesel::sql_types::Text, _>(RefundStatus::Scheduled.code())
                 .execute(conn)
                 .await
                 .map_err(storage_error)?;
@@ -382,7 +386,7 @@ async fn write_money_and_product(
                         refunds::trade_id.eq(trade.id.0),
                         refunds::amount.eq(amount.minor_units()),
                         refunds::currency.eq(currency),
-                        refunds::status.eq("SCHEDULED"),
+                        refunds::status.eq(RefundStatus::Scheduled.code()),
                         refunds::due_date.eq(Some(*on)),
                         refunds::created_at.eq(now),
                     ))
@@ -398,7 +402,7 @@ async fn write_money_and_product(
                         payouts::amount.eq(amount.minor_units()),
                         payouts::currency.eq(currency),
                         payouts::due_date.eq(*on),
-                        payouts::status.eq("SCHEDULED"),
+                        payouts::status.eq(PayoutStatus::Scheduled.code()),
                         payouts::created_at.eq(now),
                     ))
                     .execute(conn)
@@ -409,11 +413,11 @@ async fn write_money_and_product(
                 let updated = diesel::update(
                     payouts::table
                         .filter(payouts::trade_id.eq(trade.id.0))
-                        .filter(payouts::status.eq("SCHEDULED"))
+                        .filter(payouts::status.eq(PayoutStatus::Scheduled.code()))
                         .filter(payouts::amount.eq(amount.minor_units())),
                 )
                 // Due now; the payout job hands it to the PayoutInstructor.
-                .set(payouts::status.eq("DUE"))
+                .set(payouts::status.eq(PayoutStatus::Due.code()))
                 .execute(conn)
                 .await
                 .map_err(storage_error)?;
@@ -569,10 +573,10 @@ impl TradeRepository for PgTradeRepository {
             let updated = diesel::update(
                 checkouts::table
                     .filter(checkouts::id.eq(row.checkout_id))
-                    .filter(checkouts::status.eq("OPEN")),
+                    .filter(checkouts::status.eq(CheckoutStatus::Open.code())),
             )
             .set((
-                checkouts::status.eq("PAID"),
+                checkouts::status.eq(CheckoutStatus::Paid.code()),
                 checkouts::trade_id.eq(Some(row.id)),
                 // The transaction that paid: any other one of this checkout is a late confirmation.
                 checkouts::pg_transaction_id.eq(diesel::dsl::sql::<

@@ -321,7 +321,7 @@ pub async fn refund_queue(
                 amount: r.amount.minor_units(),
                 currency: r.amount.currency().code().to_owned(),
                 withdrawal_code: r.withdrawal_code,
-                status: r.status,
+                status: r.status.code().to_owned(),
                 created_at: crate::dto::rfc3339(r.created_at),
             })
             .collect::<Vec<_>>(),
