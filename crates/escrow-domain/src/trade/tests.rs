@@ -1205,3 +1205,67 @@ fn every_trade_state_round_trips_through_json() {
     assert_eq!(json["status"], "SHIPPING");
     assert_eq!(json["deliveredAt"], "2025-03-06T10:00:00+09:00");
 }
+
+/// A contract stored before its values were bounded cannot panic or spin: every date and instant
+/// computation saturates or is capped.
+#[test]
+fn extreme_stored_timers_neither_panic_nor_spin() {
+    let (mut contract, calendar) = rules();
+    contract.timers.deposit_deadline_hours = u32::MAX;
+    contract.timers.deposit_reminder_hours = u32::MAX - 1;
+    contract.timers.auto_approval_business_days = u32::MAX;
+    contract.timers.auto_cancel_agreement_business_days = u32::MAX;
+    contract.timers.approval_reminder_business_days = vec![u32::MAX - 1];
+    contract.settlement.return_refund_business_days = u32::MAX;
+    let rules = TradeRules {
+        contract: &contract,
+        calendar: &calendar,
+    };
+    // A spin would not finish (the test harness would hang): these calls returning is the check.
+    let va = Trade::open(
+        open_trade(PaymentMethod::VirtualAccount, TradeType::General, 50_000),
+        OPENED,
+        &rules,
+    )
+    .unwrap();
+    assert!(va.trade.deadlines.deposit_deadline.is_some());
+    let paid = Trade::open(
+        open_trade(PaymentMethod::Card, TradeType::General, 50_000),
+        OPENED,
+        &rules,
+    )
+    .unwrap()
+    .trade;
+    let shipped = paid
+        .apply(
+            TradeCommand::RegisterShipment(ship()),
+            &actor(ActorRole::Seller, &paid),
+            OPENED,
+            &rules,
+        )
+        .unwrap()
+        .trade;
+    let delivered = shipped
+        .apply(
+            TradeCommand::ReportDelivery {
+                delivered_at: OPENED,
+            },
+            &actor(ActorRole::Partner, &shipped),
+            OPENED,
+            &rules,
+        )
+        .unwrap()
+        .trade;
+    assert!(delivered.deadlines.auto_approval_at.is_some());
+    let cancel = paid
+        .apply(
+            TradeCommand::RequestCancel {
+                reason: reason("x"),
+            },
+            &actor(ActorRole::Buyer, &paid),
+            OPENED,
+            &rules,
+        )
+        .unwrap();
+    assert!(!cancel.timers.is_empty());
+}
