@@ -254,3 +254,33 @@ async fn a_second_transaction_of_a_paid_checkout_is_refunded_and_the_trade_keeps
         "1"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bounded_reconciliation_batch_goes_round_every_transaction() {
+    let app = App::spawn().await;
+    app.set_pg(Behavior {
+        callback: CallbackMode::Never,
+        ..Behavior::default()
+    });
+    for i in 0..3 {
+        let checkout = new_checkout(&app, &format!("round{i}")).await;
+        press_pay(&app, &checkout).await;
+    }
+    app.clock.advance(Duration::minutes(31));
+    app.run_jobs().await; // expires the three checkouts (and checks each transaction once)
+    app.clock.advance(Duration::minutes(1));
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..3 {
+        let run = app.server.checkouts.reconcile(1).await.unwrap();
+        assert_eq!(run.checked, 1);
+        seen.insert(
+            app.text("SELECT transaction_id AS v FROM pg_transactions WHERE outcome = 'STARTED' ORDER BY reconciled_at DESC NULLS LAST, id DESC LIMIT 1")
+                .await,
+        );
+    }
+    assert_eq!(
+        seen.len(),
+        3,
+        "each pass took the least recently checked: {seen:?}"
+    );
+}

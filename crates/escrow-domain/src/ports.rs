@@ -364,11 +364,14 @@ pub trait PaymentRecords: Send + Sync {
     /// Deletes idempotency records created before `before` (SPEC §10: kept 7 days, at least the 24
     /// hours SPEC §18 promises); returns how many.
     async fn prune_idempotency_keys(&self, before: OffsetDateTime) -> Result<u64, RepositoryError>;
-    /// The PG transactions to query again (SPEC §7 point 5): started for a checkout that ended
-    /// without a trade (or was paid by another transaction) after `ended_after`, and not refunded yet.
+    /// Claims up to `limit` PG transactions to query again (SPEC §7 point 5): started for a checkout
+    /// that ended without a trade (or was paid by another transaction) after `ended_after`, and not
+    /// refunded yet; the least recently checked first, each marked checked at `now`, so a bounded
+    /// batch goes round all of them.
     async fn transactions_to_reconcile(
         &self,
         ended_after: OffsetDateTime,
+        now: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<String>, RepositoryError>;
 }

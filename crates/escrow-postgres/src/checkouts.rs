@@ -799,6 +799,7 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
     async fn transactions_to_reconcile(
         &self,
         ended_after: OffsetDateTime,
+        now: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<String>, RepositoryError> {
         #[derive(diesel::QueryableByName)]
@@ -808,17 +809,28 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
         }
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let rows: Vec<Row> = diesel::sql_query(
-            "SELECT DISTINCT p.transaction_id FROM pg_transactions p JOIN checkouts c ON c.id = p.checkout_id              WHERE p.outcome = 'STARTED' AND c.updated_at > $1                AND (c.status <> $2 OR c.pg_transaction_id IS DISTINCT FROM p.transaction_id)                AND c.status <> $3                AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.pg_transaction_id = p.transaction_id AND r.reason = $4)              LIMIT $5",
+            "UPDATE pg_transactions SET reconciled_at = $6 WHERE id IN ( \
+               SELECT p.id FROM pg_transactions p JOIN checkouts c ON c.id = p.checkout_id \
+               WHERE p.outcome = 'STARTED' AND c.updated_at > $1 \
+                 AND (c.status <> $2 OR c.pg_transaction_id IS DISTINCT FROM p.transaction_id) \
+                 AND c.status <> $3 \
+                 AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.pg_transaction_id = p.transaction_id AND r.reason = $4) \
+               ORDER BY p.reconciled_at NULLS FIRST, p.id LIMIT $5 FOR UPDATE OF p SKIP LOCKED) \
+             RETURNING transaction_id",
         )
         .bind::<diesel::sql_types::Timestamptz, _>(ended_after)
         .bind::<diesel::sql_types::Text, _>(CheckoutStatus::Paid.code())
         .bind::<diesel::sql_types::Text, _>(CheckoutStatus::Open.code())
         .bind::<diesel::sql_types::Text, _>(LATE_CONFIRMATION)
         .bind::<diesel::sql_types::Int8, _>(i64::from(limit))
+        .bind::<diesel::sql_types::Timestamptz, _>(now)
         .load(&mut conn)
         .await
         .map_err(storage_error)?;
-        Ok(rows.into_iter().map(|r| r.transaction_id).collect())
+        let mut ids: Vec<String> = rows.into_iter().map(|r| r.transaction_id).collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
     }
 
     async fn expired_checkouts(

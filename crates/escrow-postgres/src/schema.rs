@@ -222,6 +222,7 @@ diesel::table! {
         failure_code -> Nullable<Text>,
         report -> Nullable<Jsonb>,
         created_at -> Timestamptz,
+        reconciled_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -630,9 +630,14 @@ impl CheckoutService {
     /// (or were paid by another transaction), so a late capture is refunded even when no callback
     /// comes (a job).
     pub async fn reconcile(&self, limit: u32) -> Result<ReconciliationRun, CheckoutError> {
-        let since = self.clock.now() - time::Duration::hours(RECONCILIATION_HOURS);
+        let now = self.clock.now();
+        let since = now - time::Duration::hours(RECONCILIATION_HOURS);
         let mut run = ReconciliationRun::default();
-        for transaction_id in self.records.transactions_to_reconcile(since, limit).await? {
+        for transaction_id in self
+            .records
+            .transactions_to_reconcile(since, now, limit)
+            .await?
+        {
             run.checked += 1;
             match self
                 .settle(&transaction_id, PaymentNotice::Reconciliation)

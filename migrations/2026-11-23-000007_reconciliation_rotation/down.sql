@@ -1,0 +1,1 @@
+ALTER TABLE pg_transactions DROP COLUMN reconciled_at;
