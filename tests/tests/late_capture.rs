@@ -21,10 +21,6 @@ fn transaction_of(start_page: &str) -> String {
     start_page.rsplit('/').next().unwrap().to_owned()
 }
 
-async fn press_at_pg(app: &App, start_page: &str, button: &str) -> String {
-    app.press_at_pg(start_page, button).await
-}
-
 async fn checkout_status(app: &App, id: &str) -> String {
     app.text(&format!(
         "SELECT status AS v FROM checkouts WHERE id = '{id}'"
@@ -82,7 +78,7 @@ async fn a_return_before_paying_leaves_the_checkout_open_and_the_later_payment_o
     assert!(app.queued_callbacks("payment.failed").await.is_empty());
 
     // Then the buyer approves on the PG's page: the trade opens.
-    let back = press_at_pg(&app, &start, "approve").await;
+    let back = app.press_at_pg(&start, "approve").await;
     let r = app.http.get(&back).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let to = r.headers()["location"].to_str().unwrap();
@@ -139,7 +135,7 @@ async fn a_capture_after_the_checkout_expired_is_refunded_recorded_and_told_to_t
     assert_eq!(checkout_status(&app, id).await, "EXPIRED");
 
     // The buyer pays anyway: the PG holds the money. The callback and the return both report it.
-    let back = press_at_pg(&app, &start, "approve").await;
+    let back = app.press_at_pg(&start, "approve").await;
     let r = app.http.get(&back).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let to = r.headers()["location"].to_str().unwrap();
@@ -194,7 +190,7 @@ async fn the_reconciliation_job_finds_a_capture_nobody_reported() {
     app.run_jobs().await;
     assert_eq!(checkout_status(&app, id).await, "EXPIRED");
     // Paid at the PG; no callback comes and the browser never returns.
-    press_at_pg(&app, &start, "approve").await;
+    app.press_at_pg(&start, "approve").await;
     assert!(late_refunds(&app).await.is_empty());
 
     let report = app.run_jobs().await;
@@ -224,12 +220,12 @@ async fn a_second_transaction_of_a_paid_checkout_is_refunded_and_the_trade_keeps
     let second = press_pay(&app, &checkout).await;
     assert_ne!(transaction_of(&first), transaction_of(&second));
 
-    let back = press_at_pg(&app, &first, "approve").await;
+    let back = app.press_at_pg(&first, "approve").await;
     let r = app.http.get(&back).send().await.unwrap();
     let to = r.headers()["location"].to_str().unwrap().to_owned();
     assert!(to.contains("result=success"), "{to}");
 
-    let back = press_at_pg(&app, &second, "approve").await;
+    let back = app.press_at_pg(&second, "approve").await;
     let r = app.http.get(&back).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let refunds = late_refunds(&app).await;

@@ -543,7 +543,7 @@ impl Contract {
                 "timers: approval reminders must be distinct and fall between delivery and approval".to_owned(),
             );
         }
-        let bounded = [
+        let limits = [
             (
                 "timers.depositDeadlineHours",
                 t.deposit_deadline_hours,
@@ -559,47 +559,46 @@ impl Contract {
                 t.checkout_expiry_minutes,
                 MAX_CHECKOUT_EXPIRY_MINUTES,
             ),
+        ];
+        let business_days = [
             (
                 "timers.autoApprovalBusinessDays",
                 t.auto_approval_business_days,
-                MAX_TIMER_BUSINESS_DAYS,
             ),
             (
                 "timers.autoCancelAgreementBusinessDays",
                 t.auto_cancel_agreement_business_days,
-                MAX_TIMER_BUSINESS_DAYS,
             ),
             (
                 "settlement.approvalWindowBusinessDays",
                 self.settlement.approval_window_business_days,
-                MAX_TIMER_BUSINESS_DAYS,
             ),
             (
                 "settlement.general.businessDaysAfterPayment",
                 self.settlement.general.business_days_after_payment,
-                MAX_TIMER_BUSINESS_DAYS,
             ),
             (
                 "settlement.general.businessDaysAfterApproval",
                 self.settlement.general.business_days_after_approval,
-                MAX_TIMER_BUSINESS_DAYS,
             ),
             (
                 "settlement.premium.businessDaysAfterPayment",
                 self.settlement.premium.business_days_after_payment,
-                MAX_TIMER_BUSINESS_DAYS,
             ),
             (
                 "settlement.premium.businessDaysAfterApproval",
                 self.settlement.premium.business_days_after_approval,
-                MAX_TIMER_BUSINESS_DAYS,
             ),
             (
                 "settlement.returnRefundBusinessDays",
                 self.settlement.return_refund_business_days,
-                MAX_TIMER_BUSINESS_DAYS,
             ),
         ];
+        let bounded = limits.into_iter().chain(
+            business_days
+                .into_iter()
+                .map(|(field, value)| (field, value, MAX_TIMER_BUSINESS_DAYS)),
+        );
         for (field, value, max) in bounded {
             if value > max {
                 problems.push(format!("{field} must be at most {max}"));

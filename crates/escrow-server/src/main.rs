@@ -132,6 +132,15 @@ struct Env {
     sealer: escrow_postgres::SecretSealer,
 }
 
+impl Env {
+    /// Ends an operator command: stops the sandbox PostgreSQL if this process started it.
+    fn finish(self) {
+        if let Some(c) = self.cluster {
+            let _ = c.stop();
+        }
+    }
+}
+
 /// The master keys: configured, or the sandbox's; a deployment without them does not start.
 fn sealer(
     settings: &Settings,
@@ -366,9 +375,7 @@ async fn main() -> std::io::Result<()> {
         Command::Migrate => {
             let env = environment(cli.config.as_deref()).await;
             println!("database migrated");
-            if let Some(c) = env.cluster {
-                let _ = c.stop();
-            }
+            env.finish();
             Ok(())
         }
         Command::Partner { command } => {
@@ -430,9 +437,7 @@ async fn main() -> std::io::Result<()> {
                     }
                 }
             }
-            if let Some(c) = env.cluster {
-                let _ = c.stop();
-            }
+            env.finish();
             Ok(())
         }
         Command::AdminKey {
@@ -449,9 +454,7 @@ async fn main() -> std::io::Result<()> {
                 .await
                 .unwrap_or_else(|e| fail(e));
             println!("{key}");
-            if let Some(c) = env.cluster {
-                let _ = c.stop();
-            }
+            env.finish();
             Ok(())
         }
         Command::Payouts {
@@ -470,9 +473,7 @@ async fn main() -> std::io::Result<()> {
                 .await
                 .unwrap_or_else(|e| fail(e));
             print!("{csv}");
-            if let Some(c) = env.cluster {
-                let _ = c.stop();
-            }
+            env.finish();
             Ok(())
         }
         Command::Secrets {
@@ -484,9 +485,7 @@ async fn main() -> std::io::Result<()> {
                 .await
                 .unwrap_or_else(|e| fail(e));
             println!("{n} partner(s) sealed with the current master key");
-            if let Some(c) = env.cluster {
-                let _ = c.stop();
-            }
+            env.finish();
             Ok(())
         }
         Command::Jobs {
