@@ -12,10 +12,10 @@ use escrow_domain::ports::{AdminRepository, Clock, PartnerRepository};
 use escrow_http::TokenKey;
 use escrow_postgres::testing::{test_database, TestDatabase};
 use escrow_postgres::{Directory, PgAdmin};
+use escrow_server::config::GatewaySettings;
 use escrow_server::{start, RunningServer, ServerParts};
 use escrow_signature::{request_signature, RequestParts};
 use escrow_unifipay::simulator::{Behavior, Simulator, SimulatorConfig, SimulatorHandle};
-use escrow_unifipay::UnifiPayConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
@@ -144,6 +144,16 @@ pub struct App {
     pub clock: TestClock,
     pub partner: PartnerKeys,
     pub http: reqwest::Client,
+    /// The gateways the server was configured with.
+    pub gateways: Vec<GatewaySettings>,
+}
+
+/// The default gateway of the test world: the Unifi Pay simulator at `url`, for every method.
+pub fn unifipay_gateway(url: &str) -> GatewaySettings {
+    let mut g = GatewaySettings::unifipay("unifipay", url, "app", "sim-key", "sim-secret", "store");
+    g.currency = "KRW".into();
+    g.request_timeout_ms = 1_000;
+    g
 }
 
 /// A distinct mobile number per user, so messages can be told apart by recipient.
@@ -201,6 +211,12 @@ pub async fn create_partner_with_webhook(
 
 impl App {
     pub async fn spawn() -> App {
+        Self::spawn_with_gateways(|sim| vec![unifipay_gateway(sim)]).await
+    }
+
+    /// A world whose server is configured with the gateways `gateways` returns, given the URL of
+    /// the world's own Unifi Pay simulator.
+    pub async fn spawn_with_gateways(gateways: impl FnOnce(&str) -> Vec<GatewaySettings>) -> App {
         let db = test_database().await;
         let sim = Simulator::start(
             SimulatorConfig {
@@ -228,7 +244,8 @@ impl App {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let clock = TestClock::default();
-        let server = Self::server(&db, &sim.base_url, &alimtalk.base_url, &clock, listener);
+        let gateways = gateways(&sim.base_url);
+        let server = Self::server(&db, &gateways, &alimtalk.base_url, &clock, listener);
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(StdDuration::from_secs(20))
@@ -244,6 +261,7 @@ impl App {
             clock,
             partner,
             http,
+            gateways,
         }
     }
 
@@ -251,7 +269,7 @@ impl App {
     pub fn second_instance(&self) -> RunningServer {
         Self::server(
             &self.db,
-            &self.sim.base_url,
+            &self.gateways,
             &self.alimtalk.base_url,
             &self.clock,
             TcpListener::bind("127.0.0.1:0").unwrap(),
@@ -260,15 +278,12 @@ impl App {
 
     fn server(
         db: &TestDatabase,
-        pg: &str,
+        gateways: &[GatewaySettings],
         alimtalk: &str,
         clock: &TestClock,
         listener: TcpListener,
     ) -> RunningServer {
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut unifipay = UnifiPayConfig::new(pg, "app", "sim-key", "sim-secret", "store");
-        unifipay.currency = escrow_domain::money::Currency::Krw;
-        unifipay.request_timeout_ms = 1_000;
         let alimtalk = escrow_alimtalk::AlimTalkClient::new(escrow_alimtalk::AlimTalkConfig {
             base_url: alimtalk.into(),
             app_key: "app-key".into(),
@@ -283,7 +298,7 @@ impl App {
             ServerParts {
                 listener,
                 public_base_url: base.clone(),
-                unifipay,
+                gateways: gateways.to_vec(),
                 token_keys: vec![TokenKey {
                     kid: "t1".into(),
                     secret: b"token-secret-0123456789abcdef0123".to_vec(),

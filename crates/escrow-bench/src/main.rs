@@ -27,7 +27,6 @@ use escrow_postgres::cluster::{free_port, LocalCluster};
 use escrow_postgres::{Directory, PgCheckoutRepository};
 use escrow_server::{start, ServerParts};
 use escrow_unifipay::simulator::{Simulator, SimulatorConfig};
-use escrow_unifipay::UnifiPayConfig;
 
 /// Load test of the escrow server against pgbench on the same PostgreSQL.
 #[derive(Parser, Debug)]
@@ -383,8 +382,14 @@ async fn main() {
         TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| fail(e)),
     )
     .unwrap_or_else(|e| fail(e));
-    let mut pg = UnifiPayConfig::new(&sim.base_url, "a", "k", "s", "st");
-    pg.currency = escrow_domain::money::Currency::Krw;
+    let pg = escrow_server::config::GatewaySettings::unifipay(
+        "unifipay",
+        &sim.base_url,
+        "a",
+        "k",
+        "s",
+        "st",
+    );
     let key = TokenKey {
         kid: "bench".into(),
         secret: b"bench-token-key-0123456789abcdef0".to_vec(),
@@ -394,7 +399,7 @@ async fn main() {
         ServerParts {
             listener,
             public_base_url: base.clone(),
-            unifipay: pg,
+            gateways: vec![pg],
             token_keys: vec![key.clone()],
             link_key: b"bench-link-key-0123456789abcdef01".to_vec(),
             sealer,

@@ -14,6 +14,7 @@ use crate::money::{Currency, Money};
 /// A PG failure, as delivered to partners (seed 000: "에러코드는 구분하여 전달").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum PgFailure {
     /// The buyer's payment was declined.
     #[serde(rename = "PG_DECLINED")]
@@ -57,6 +58,7 @@ impl fmt::Display for PgFailure {
 
 /// Why a call to a PG failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PgError {
     /// A failure with its partner-visible code; `detail` is for logs (never secrets).
     #[error("{failure}: {detail}")]
@@ -81,6 +83,15 @@ impl PgError {
     }
 }
 
+/// Who pays, as the PG's pages and receipts show them. Redacted in `Debug` (the phone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentBuyer {
+    /// The buyer's verified name.
+    pub name: String,
+    /// The buyer's verified mobile number.
+    pub phone: crate::people::PhoneNumber,
+}
+
 /// Asks the PG to start a payment for a checkout.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentRequest {
@@ -88,20 +99,74 @@ pub struct PaymentRequest {
     pub checkout_id: CheckoutId,
     /// What to charge.
     pub amount: Money,
-    /// Where the PG sends the browser back (`?transactionId=…` is appended by the PG).
+    /// How the buyer pays.
+    pub method: PaymentMethod,
+    /// What is bought, as the PG shows it (the product name).
+    pub order_name: String,
+    /// Who pays.
+    pub buyer: PaymentBuyer,
+    /// Where the PG sends the browser back (built by the HTTP adapter).
     pub return_url: String,
-    /// Where the PG posts its callback.
+    /// Where the PG posts its notification (built by the HTTP adapter).
     pub callback_url: String,
 }
 
-/// The PG's answer: where to send the browser, and its transaction id.
+/// What the buyer's browser does next to pay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum PaymentStep {
+    /// Go to the PG's start page (Unifi Pay, PortOne).
+    Redirect {
+        /// The page.
+        url: String,
+    },
+    /// Post this form to the PG (KG Inicis' standard payment).
+    Form {
+        /// Where the form posts.
+        action: String,
+        /// Its fields, in order.
+        fields: Vec<(String, String)>,
+    },
+    /// Pay into this account by the deadline (a virtual account issued at once).
+    VirtualAccount {
+        /// The bank.
+        bank: String,
+        /// The account number.
+        account: String,
+        /// The holder's name.
+        holder: String,
+        /// The deadline.
+        #[serde(with = "time::serde::rfc3339")]
+        due: time::OffsetDateTime,
+    },
+}
+
+/// The PG's answer to a payment start: its transaction id, and what the browser does next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentStart {
     /// The PG's transaction id.
     pub transaction_id: String,
-    /// The PG's start page.
-    pub start_page_url: String,
+    /// What the buyer's browser does next.
+    pub next: PaymentStep,
+}
+
+/// A PG transaction: which gateway, and its id there (ids are unique per gateway only).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PgTransactionRef {
+    /// The gateway's name.
+    pub gateway: String,
+    /// The transaction id.
+    pub transaction_id: String,
+}
+
+/// What a PG's notification (its callback to us) says, once its adapter parsed it. Never trusted: it
+/// only names the transaction to query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgNotification {
+    /// The transaction the PG says changed.
+    pub transaction_id: String,
 }
 
 /// A transaction's state as the PG reports it when queried.
@@ -243,7 +308,7 @@ pub struct RefundRequest {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
-    /// The gateway's name in routing (`unifipay`).
+    /// The gateway's name in routing and in its callback URL (`unifipay`), from configuration.
     fn name(&self) -> &str;
 
     /// The merchant id this gateway's payments must report.
@@ -259,6 +324,10 @@ pub trait PaymentGateway: Send + Sync {
     /// Asks the PG to start a payment; refuses a currency the merchant account does not take before
     /// any call.
     async fn create_payment(&self, request: &PaymentRequest) -> Result<PaymentStart, PgError>;
+
+    /// Reads the PG's notification (the body it posted to our callback URL) in its own wire format.
+    /// A body it cannot read is [`PgFailure::RejectedRequest`].
+    fn parse_notification(&self, body: &[u8]) -> Result<PgNotification, PgError>;
 
     /// Queries a transaction.
     async fn payment_status(&self, transaction_id: &str) -> Result<PgPaymentReport, PgError>;

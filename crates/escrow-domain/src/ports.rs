@@ -325,9 +325,10 @@ pub trait TradeQueries: Send + Sync {
 pub trait PaymentRecords: Send + Sync {
     /// The checkout `id`, whatever its partner (hosted pages carry a signed link, not a partner).
     async fn checkout(&self, id: CheckoutId) -> Result<Option<Checkout>, RepositoryError>;
-    /// The checkout paid by PG transaction `transaction_id`.
+    /// The checkout PG transaction `transaction_id` of `gateway` was started for.
     async fn checkout_by_transaction(
         &self,
+        gateway: &str,
         transaction_id: &str,
     ) -> Result<Option<Checkout>, RepositoryError>;
     /// Records the PG transaction started for an open checkout.
@@ -373,7 +374,7 @@ pub trait PaymentRecords: Send + Sync {
         ended_after: OffsetDateTime,
         now: OffsetDateTime,
         limit: u32,
-    ) -> Result<Vec<String>, RepositoryError>;
+    ) -> Result<Vec<crate::payment::PgTransactionRef>, RepositoryError>;
 }
 
 /// How long idempotency records are kept (SPEC §10).

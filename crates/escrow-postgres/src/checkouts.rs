@@ -16,6 +16,7 @@ use escrow_domain::contract::{PaymentMethod, SellerLimitPolicy, TradeType, Windo
 use escrow_domain::ids::{CheckoutId, MemberId, PartnerId, ProductId, TradeId};
 use escrow_domain::limits::{LimitCounter, LimitExceeded, LimitScope, LimitUsage, LimitWindow};
 use escrow_domain::money::{Currency, Money};
+use escrow_domain::payment::PgTransactionRef;
 use escrow_domain::ports::RepositoryError;
 use escrow_domain::product::ProductStatus;
 use escrow_domain::quote::Quote;
@@ -647,6 +648,7 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
 
     async fn checkout_by_transaction(
         &self,
+        gateway: &str,
         transaction_id: &str,
     ) -> Result<Option<Checkout>, RepositoryError> {
         use crate::schema::pg_transactions as t;
@@ -656,6 +658,7 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
             .filter(
                 checkouts::id.eq_any(
                     t::table
+                        .filter(t::gateway.eq(gateway))
                         .filter(t::transaction_id.eq(transaction_id))
                         .filter(t::outcome.eq("STARTED"))
                         .select(t::checkout_id),
@@ -801,9 +804,11 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
         ended_after: OffsetDateTime,
         now: OffsetDateTime,
         limit: u32,
-    ) -> Result<Vec<String>, RepositoryError> {
+    ) -> Result<Vec<PgTransactionRef>, RepositoryError> {
         #[derive(diesel::QueryableByName)]
         struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            gateway: String,
             #[diesel(sql_type = diesel::sql_types::Text)]
             transaction_id: String,
         }
@@ -816,7 +821,7 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
                  AND c.status <> $3 \
                  AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.pg_transaction_id = p.transaction_id AND r.reason = $4) \
                ORDER BY p.reconciled_at NULLS FIRST, p.id LIMIT $5 FOR UPDATE OF p SKIP LOCKED) \
-             RETURNING transaction_id",
+             RETURNING gateway, transaction_id",
         )
         .bind::<diesel::sql_types::Timestamptz, _>(ended_after)
         .bind::<diesel::sql_types::Text, _>(CheckoutStatus::Paid.code())
@@ -827,7 +832,13 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
         .load(&mut conn)
         .await
         .map_err(storage_error)?;
-        let mut ids: Vec<String> = rows.into_iter().map(|r| r.transaction_id).collect();
+        let mut ids: Vec<PgTransactionRef> = rows
+            .into_iter()
+            .map(|r| PgTransactionRef {
+                gateway: r.gateway,
+                transaction_id: r.transaction_id,
+            })
+            .collect();
         ids.sort();
         ids.dedup();
         Ok(ids)

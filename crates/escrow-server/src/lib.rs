@@ -6,6 +6,7 @@
 //! [`start`] is what `main` runs and what end-to-end tests call to get a real server on a random port.
 
 pub mod config;
+pub mod gateways;
 pub mod sandbox;
 
 use std::net::TcpListener;
@@ -15,7 +16,6 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use actix_web::{web, HttpServer};
 use escrow_domain::delivery::{AlimTalkSender, CallbackSender, OutboxStore};
-use escrow_domain::payment::{PaymentGateway, PaymentRouting};
 use escrow_domain::ports::{Clock, PartnerRepository, SystemClock};
 use escrow_domain::services::{
     CheckoutPorts, CheckoutService, MemberService, OutboxWorker, PayoutService, ProductService,
@@ -27,7 +27,6 @@ use escrow_postgres::{
     Database, Directory, LedgerPayoutInstructor, PgAdmin, PgCheckoutRepository, PgOutbox,
     PgRulesRepository, PgTradeQueries, PgTradeRepository,
 };
-use escrow_unifipay::{UnifiPayClient, UnifiPayConfig};
 
 /// Everything `start` needs besides the database.
 pub struct ServerParts {
@@ -35,8 +34,8 @@ pub struct ServerParts {
     pub listener: TcpListener,
     /// Where browsers and PGs reach the service.
     pub public_base_url: String,
-    /// The Unifi Pay client configuration.
-    pub unifipay: UnifiPayConfig,
+    /// The payment gateways and the methods each serves ([`gateways::build`]).
+    pub gateways: Vec<config::GatewaySettings>,
     /// Member-token keys (the first signs).
     pub token_keys: Vec<TokenKey>,
     /// The hosted-link key.
@@ -71,6 +70,8 @@ pub struct RunningServer {
     pub checkouts: Arc<CheckoutService>,
     /// Every job, to run on demand (tests, `escrow-server jobs run`).
     pub jobs: Arc<Jobs>,
+    /// The simulators of gateways configured in `simulator` mode.
+    pub gateway_simulators: Vec<escrow_unifipay::simulator::SimulatorHandle>,
 }
 
 /// The batch jobs and the outbox worker of one instance.
@@ -256,10 +257,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
     let checkout_repo = Arc::new(PgCheckoutRepository::new(pool.clone()));
     let clock = parts.clock.clone();
     let trades = Arc::new(TradeService::new(trade_repo, rules.clone(), clock.clone()));
-    let gateway: Arc<dyn PaymentGateway> = Arc::new(
-        UnifiPayClient::new(parts.unifipay).map_err(|e| std::io::Error::other(e.to_string()))?,
-    );
-    let routing = PaymentRouting::all_through(gateway.name());
+    let gateways = gateways::build(&parts.gateways)?;
     let checkouts = Arc::new(CheckoutService::new(
         CheckoutPorts {
             members: directory.clone(),
@@ -269,10 +267,9 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
             rules: rules.clone(),
         },
         trades.clone(),
-        vec![gateway.clone()],
-        routing,
+        gateways.adapters.clone(),
+        gateways.routing,
         clock.clone(),
-        parts.public_base_url.clone(),
     ));
     let outbox_store = Arc::new(PgOutbox::new(pool.clone()));
     let metrics = Metrics::new();
@@ -292,7 +289,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         refunds: Arc::new(RefundService::new(
             Arc::new(PgAdmin::new(pool.clone())),
             checkout_repo.clone(),
-            vec![gateway.clone()],
+            gateways.adapters,
             clock.clone(),
         )),
         payouts: Arc::new(PayoutService::new(
@@ -349,6 +346,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         trades,
         checkouts,
         jobs,
+        gateway_simulators: gateways.simulators,
     })
 }
 

@@ -13,8 +13,6 @@ use escrow_domain::ports::{AdminRepository, PartnerRepository};
 use escrow_http::TokenKey;
 use escrow_server::config::Settings;
 use escrow_server::{sandbox, start, system_clock, ServerParts};
-use escrow_unifipay::simulator::{Simulator, SimulatorConfig};
-use escrow_unifipay::UnifiPayConfig;
 use std::sync::Arc;
 
 /// The escrow (안전거래) service.
@@ -189,7 +187,6 @@ struct Launched {
     public: String,
     secrets: Option<sandbox::SandboxSecrets>,
     cluster: Option<escrow_postgres::cluster::LocalCluster>,
-    pg_sim: Option<escrow_unifipay::simulator::SimulatorHandle>,
     alimtalk_sim: Option<AlimTalkSimulator>,
 }
 
@@ -214,29 +211,6 @@ async fn launch(
             .await
             .unwrap_or_else(|e| fail(format!("sandbox seed: {e}")));
     }
-    let u = &settings.unifipay;
-    let (pg_url, simulator) = if u.mode == "simulator" {
-        let sim = Simulator::start(
-            SimulatorConfig {
-                app_id: u.app_id.clone(),
-                api_key: u.api_key.clone(),
-                app_secret: u.app_secret.clone(),
-                store_id: u.store_id.clone(),
-                currency: u.currency.clone(),
-            },
-            TcpListener::bind("127.0.0.1:0")?,
-        )?;
-        (sim.base_url.clone(), Some(sim))
-    } else {
-        (u.base_url.clone().unwrap_or_default(), None)
-    };
-    let mut unifipay =
-        UnifiPayConfig::new(&pg_url, &u.app_id, &u.api_key, &u.app_secret, &u.store_id);
-    unifipay.currency = u
-        .currency
-        .parse()
-        .unwrap_or_else(|_| fail("unifipay.currency"));
-    unifipay.request_timeout_ms = u.request_timeout_ms;
     let token_keys: Vec<TokenKey> = if settings.security.token_keys.is_empty() {
         match &secrets {
             Some(s) => vec![TokenKey {
@@ -262,7 +236,7 @@ async fn launch(
         (None, None) => fail("security.link_key is required when database.url is set"),
     };
     let a = &settings.alimtalk;
-    let (alimtalk_url, alimtalk_sim) = if a.mode == "simulator" {
+    let (alimtalk_url, alimtalk_sim) = if a.mode == escrow_server::config::PeerMode::Simulator {
         let sim = AlimTalkSimulator::start(TcpListener::bind("127.0.0.1:0")?, &a.secret_key)?;
         (sim.base_url.clone(), Some(sim))
     } else {
@@ -292,7 +266,7 @@ async fn launch(
         ServerParts {
             listener,
             public_base_url: public.clone(),
-            unifipay,
+            gateways: settings.gateways(),
             token_keys,
             link_key,
             sealer,
@@ -313,13 +287,12 @@ async fn launch(
         public,
         secrets,
         cluster,
-        pg_sim: simulator,
         alimtalk_sim,
     })
 }
 
-async fn shutdown(l: Launched) {
-    if let Some(sim) = l.pg_sim {
+async fn shutdown(mut l: Launched) {
+    for sim in std::mem::take(&mut l.running.gateway_simulators) {
         sim.stop().await;
     }
     if let Some(sim) = l.alimtalk_sim {
@@ -339,7 +312,10 @@ async fn serve(env: Env) -> std::io::Result<()> {
             sandbox::banner(
                 s,
                 &l.public,
-                l.pg_sim.as_ref().map_or("-", |s| s.base_url.as_str())
+                l.running
+                    .gateway_simulators
+                    .first()
+                    .map_or("-", |s| s.base_url.as_str())
             )
         );
     }

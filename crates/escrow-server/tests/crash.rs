@@ -34,7 +34,9 @@ pool_size = 8
 token_keys = [{{ kid = "t1", secret = "token-secret-0123456789abcdef0123" }}]
 link_key = "link-key-0123456789abcdef0123456789"
 master_keys = ["{master}"]
-[unifipay]
+[[gateways]]
+name = "unifipay"
+kind = "unifipay"
 mode = "remote"
 base_url = "{pg}"
 app_id = "app"

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use escrow_domain::payment::{
-    minor_to_major, PaymentGateway, PaymentRequest, PaymentStart, PgError, PgFailure,
-    PgPaymentReport, PgPaymentStatus, RefundRequest,
+    minor_to_major, PaymentGateway, PaymentRequest, PaymentStart, PaymentStep, PgError, PgFailure,
+    PgNotification, PgPaymentReport, PgPaymentStatus, RefundRequest,
 };
 use escrow_signature::{request_signature, RequestParts};
 use reqwest::{Method, StatusCode};
@@ -13,8 +13,7 @@ use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
 use crate::config::UnifiPayConfig;
-use crate::wire::{CreatePaymentBody, CreatePaymentResponse, PaymentStatusResponse};
-use crate::GATEWAY_NAME;
+use crate::wire::{CallbackBody, CreatePaymentBody, CreatePaymentResponse, PaymentStatusResponse};
 
 /// A client for one Unifi Pay merchant account. Cheap to clone (the connection pool is shared).
 #[derive(Clone)]
@@ -123,7 +122,7 @@ impl UnifiPayClient {
                 "transport error"
             };
             tracing::warn!(
-                gateway = GATEWAY_NAME,
+                gateway = %self.config.name,
                 path = url.path(),
                 kind,
                 "Unifi Pay unreachable"
@@ -140,7 +139,7 @@ impl UnifiPayClient {
             PgError::failed(PgFailure::Unavailable, kind)
         })?;
         if status.is_server_error() {
-            tracing::warn!(gateway = GATEWAY_NAME, path = url.path(), %status, "Unifi Pay server error");
+            tracing::warn!(gateway = %self.config.name, path = url.path(), %status, "Unifi Pay server error");
             return Err(PgError::failed(
                 PgFailure::Unavailable,
                 format!("HTTP {status}"),
@@ -148,7 +147,7 @@ impl UnifiPayClient {
         }
         if !status.is_success() {
             let reason = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
-            tracing::warn!(gateway = GATEWAY_NAME, path = url.path(), %status, %reason, "Unifi Pay refused the request");
+            tracing::warn!(gateway = %self.config.name, path = url.path(), %status, %reason, "Unifi Pay refused the request");
             return Err(PgError::failed(
                 PgFailure::RejectedRequest,
                 format!("HTTP {status}: {reason}"),
@@ -168,7 +167,7 @@ fn unreadable(what: &str) -> PgError {
 #[async_trait]
 impl PaymentGateway for UnifiPayClient {
     fn name(&self) -> &str {
-        GATEWAY_NAME
+        &self.config.name
     }
 
     fn store_id(&self) -> &str {
@@ -204,14 +203,31 @@ impl PaymentGateway for UnifiPayClient {
             return Err(unreadable("transaction id"));
         }
         tracing::info!(
-            gateway = GATEWAY_NAME,
+            gateway = %self.config.name,
             checkout_id = %request.checkout_id,
             transaction_id = %created.transaction_id,
             "payment created"
         );
         Ok(PaymentStart {
             transaction_id: created.transaction_id,
-            start_page_url: created.start_page_url,
+            next: PaymentStep::Redirect {
+                url: created.start_page_url,
+            },
+        })
+    }
+
+    fn parse_notification(&self, body: &[u8]) -> Result<PgNotification, PgError> {
+        let callback: CallbackBody = serde_json::from_slice(body).map_err(|_| {
+            PgError::failed(PgFailure::RejectedRequest, "unreadable Unifi Pay callback")
+        })?;
+        if !valid_transaction_id(&callback.transaction_id) {
+            return Err(PgError::failed(
+                PgFailure::RejectedRequest,
+                "malformed transaction id in Unifi Pay callback",
+            ));
+        }
+        Ok(PgNotification {
+            transaction_id: callback.transaction_id,
         })
     }
 
@@ -236,7 +252,7 @@ impl PaymentGateway for UnifiPayClient {
             .trim()
             .parse()
             .map_err(|_| unreadable("order amount"))?;
-        tracing::info!(gateway = GATEWAY_NAME, transaction_id, status = %r.status, "payment status queried");
+        tracing::info!(gateway = %self.config.name, transaction_id, status = %r.status, "payment status queried");
         Ok(PgPaymentReport {
             transaction_id: r.transaction_id,
             order_id: r.order_id,

@@ -11,6 +11,9 @@ use serde::Deserialize;
 #[derive(Clone, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub struct UnifiPayConfig {
+    /// The gateway's name in routing and in its callback URL (`/pg/{name}/callback`).
+    #[serde(default = "default_name")]
+    pub name: String,
     /// Base URL, e.g. `https://pay.example.com` (no trailing path needed).
     pub base_url: String,
     /// `X-AppId`.
@@ -35,6 +38,9 @@ pub struct UnifiPayConfig {
     pub request_timeout_ms: u64,
 }
 
+fn default_name() -> String {
+    crate::GATEWAY_NAME.into()
+}
 fn default_country() -> String {
     "KOR".into()
 }
@@ -58,6 +64,7 @@ impl UnifiPayConfig {
         store_id: impl Into<String>,
     ) -> Self {
         UnifiPayConfig {
+            name: default_name(),
             base_url: base_url.into(),
             app_id: app_id.into(),
             api_key: SecretString::from(api_key.into()),

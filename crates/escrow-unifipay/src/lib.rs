@@ -15,7 +15,7 @@ mod wire;
 
 pub use client::UnifiPayClient;
 pub use config::UnifiPayConfig;
-pub use wire::{CreatePaymentBody, CreatePaymentResponse, PaymentStatusResponse};
+pub use wire::{CallbackBody, CreatePaymentBody, CreatePaymentResponse, PaymentStatusResponse};
 
-/// The gateway's name in payment-method routing.
+/// The gateway's default name in payment-method routing (a configuration may name it otherwise).
 pub const GATEWAY_NAME: &str = "unifipay";

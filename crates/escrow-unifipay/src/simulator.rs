@@ -402,11 +402,18 @@ async fn start_page(state: web::Data<State>, path: web::Path<String>) -> HttpRes
 }
 
 async fn post_callback(state: &State, txn_id: &str, txn: &Transaction) {
-    let body = serde_json::json!({
-        "transactionId": txn_id,
-        "orderId": txn.order_id,
-        "status": if txn.status == TxnStatus::Confirmed { "CONFIRMED" } else { "FAILED" },
-    });
+    let body = crate::wire::CallbackBody {
+        transaction_id: txn_id.to_owned(),
+        order_id: Some(txn.order_id.clone()),
+        status: Some(
+            if txn.status == TxnStatus::Confirmed {
+                "CONFIRMED"
+            } else {
+                "FAILED"
+            }
+            .to_owned(),
+        ),
+    };
     let answered = match state.http.post(&txn.callback_url).json(&body).send().await {
         Ok(r) => r.status().as_u16(),
         Err(_) => 0,

@@ -36,6 +36,21 @@ pub struct CreatePaymentResponse {
     pub transaction_id: String,
 }
 
+/// What Unifi Pay posts to the callback URL. Only the transaction id is used: the transaction is
+/// queried, never taken from this body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallbackBody {
+    /// The transaction.
+    pub transaction_id: String,
+    /// Our checkout id.
+    #[serde(default)]
+    pub order_id: Option<String>,
+    /// `CONFIRMED` or `FAILED`.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
 /// `GET /api/v1/payment/{transactionId}` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

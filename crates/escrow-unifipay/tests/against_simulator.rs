@@ -82,6 +82,14 @@ fn fixture() -> Fixture {
     }
 }
 
+/// The page a Unifi Pay start sends the browser to.
+fn start_page(start: &escrow_domain::payment::PaymentStart) -> &str {
+    match &start.next {
+        escrow_domain::payment::PaymentStep::Redirect { url } => url,
+        other => panic!("Unifi Pay answers a redirect, not {other:?}"),
+    }
+}
+
 fn usd(cents: i64) -> Money {
     Money::new(cents, Currency::Usd)
 }
@@ -90,6 +98,12 @@ fn request(checkout_id: CheckoutId, callback_url: &str) -> PaymentRequest {
     PaymentRequest {
         checkout_id,
         amount: usd(1_234),
+        method: escrow_domain::contract::PaymentMethod::Card,
+        order_name: "Camera".into(),
+        buyer: escrow_domain::payment::PaymentBuyer {
+            name: "Kim".into(),
+            phone: escrow_domain::people::PhoneNumber::new("01012345678").unwrap(),
+        },
         return_url: "https://partner.example/return?checkoutId=c-1".into(),
         callback_url: callback_url.into(),
     }
@@ -138,7 +152,7 @@ async fn approve_ends_approved_and_the_browser_returns_with_the_transaction_id()
         .create_payment(&request(checkout, &f.callbacks.url))
         .await
         .unwrap();
-    let location = press(&start.start_page_url, "approve").await;
+    let location = press(start_page(&start), "approve").await;
     assert_eq!(
         location,
         format!(
@@ -169,7 +183,7 @@ async fn decline_ends_pg_declined() {
         .create_payment(&request(checkout, &f.callbacks.url))
         .await
         .unwrap();
-    press(&start.start_page_url, "decline").await;
+    press(start_page(&start), "decline").await;
     let outcome = verify_transaction(&f.client, &start.transaction_id, checkout, usd(1_234))
         .await
         .unwrap();
@@ -189,7 +203,7 @@ async fn decline_all_switch_declines_the_approve_button() {
         .create_payment(&request(checkout, &f.callbacks.url))
         .await
         .unwrap();
-    press(&start.start_page_url, "approve").await;
+    press(start_page(&start), "approve").await;
     let outcome = verify_transaction(&f.client, &start.transaction_id, checkout, usd(1_234))
         .await
         .unwrap();
@@ -271,7 +285,7 @@ async fn a_wrong_amount_or_currency_is_forgery() {
             .create_payment(&request(checkout, &f.callbacks.url))
             .await
             .unwrap();
-        press(&start.start_page_url, "approve").await;
+        press(start_page(&start), "approve").await;
         f.sim.set_behavior(behavior.clone());
         let outcome = verify_transaction(&f.client, &start.transaction_id, checkout, usd(1_234))
             .await
@@ -295,7 +309,7 @@ async fn a_wrong_amount_or_currency_is_forgery() {
         .create_payment(&request(checkout, &f.callbacks.url))
         .await
         .unwrap();
-    press(&start.start_page_url, "approve").await;
+    press(start_page(&start), "approve").await;
     let outcome = verify_transaction(&f.client, &start.transaction_id, checkout, usd(999))
         .await
         .unwrap();
@@ -325,7 +339,7 @@ async fn a_duplicate_callback_arrives_twice_and_verifies_the_same_both_times() {
         .create_payment(&request(checkout, &f.callbacks.url))
         .await
         .unwrap();
-    press(&start.start_page_url, "approve").await;
+    press(start_page(&start), "approve").await;
     let received = f.callbacks.bodies.lock().unwrap().clone();
     assert_eq!(received.len(), 2);
     assert_eq!(received[0], received[1]);

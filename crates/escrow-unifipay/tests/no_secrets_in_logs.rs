@@ -43,6 +43,14 @@ fn fixture() -> Fixture {
     Fixture { sim, client }
 }
 
+/// The page a Unifi Pay start sends the browser to.
+fn start_page(start: &escrow_domain::payment::PaymentStart) -> &str {
+    match &start.next {
+        escrow_domain::payment::PaymentStep::Redirect { url } => url,
+        other => panic!("Unifi Pay answers a redirect, not {other:?}"),
+    }
+}
+
 fn usd(cents: i64) -> Money {
     Money::new(cents, Currency::Usd)
 }
@@ -51,6 +59,12 @@ fn request(checkout_id: CheckoutId) -> PaymentRequest {
     PaymentRequest {
         checkout_id,
         amount: usd(1_234),
+        method: escrow_domain::contract::PaymentMethod::Card,
+        order_name: "Camera".into(),
+        buyer: escrow_domain::payment::PaymentBuyer {
+            name: "Kim".into(),
+            phone: escrow_domain::people::PhoneNumber::new("01012345678").unwrap(),
+        },
         return_url: "https://partner.example/return".into(),
         callback_url: "http://127.0.0.1:9/unreachable".into(),
     }
@@ -97,7 +111,7 @@ async fn no_secret_appears_in_debug_output_or_logs() {
     let debug = format!("{:?} {:?}", f.client, f.client.config());
     let checkout = CheckoutId::random();
     let start = f.client.create_payment(&request(checkout)).await.unwrap();
-    press(&start.start_page_url, "approve").await;
+    press(start_page(&start), "approve").await;
     verify_transaction(&f.client, &start.transaction_id, checkout, usd(1_234))
         .await
         .unwrap();

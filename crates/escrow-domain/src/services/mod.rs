@@ -14,8 +14,8 @@ pub use members::{
 };
 pub use outbox::{OutboxRun, OutboxWorker, TemplateOverrides};
 pub use payments::{
-    CheckoutError, CheckoutPorts, CheckoutRequest, CheckoutService, PaymentNotice, PaymentResult,
-    ReconciliationRun, RECONCILIATION_HOURS,
+    CheckoutError, CheckoutPorts, CheckoutRequest, CheckoutService, PaymentLinks, PaymentNotice,
+    PaymentResult, ReconciliationRun, RECONCILIATION_HOURS,
 };
 pub use refunds::{PayoutRun, PayoutService, RefundRun, RefundService};
 pub use trades::{DueRun, TradeService, TradeServiceError};

@@ -12,8 +12,8 @@ use crate::contract::{PaymentMethod, TradeType};
 use crate::ids::{CheckoutId, MemberId, PartnerId, ProductId, TradeId};
 use crate::limits::LimitExceeded;
 use crate::payment::{
-    verify_transaction, MethodUnavailable, PaymentGateway, PaymentOutcome, PaymentRequest,
-    PaymentRouting, PgError, PgFailure,
+    verify_transaction, MethodUnavailable, PaymentBuyer, PaymentGateway, PaymentOutcome,
+    PaymentRequest, PaymentRouting, PaymentStep, PgError, PgFailure,
 };
 use crate::people::MemberStatus;
 use crate::ports::{
@@ -158,7 +158,16 @@ pub struct CheckoutService {
     gateways: Vec<Arc<dyn PaymentGateway>>,
     routing: PaymentRouting,
     clock: Arc<dyn Clock>,
-    public_base_url: String,
+}
+
+/// Where a PG sends the buyer back and posts its notification for one checkout: built by the adapter
+/// that serves those URLs (HTTP), not by the domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentLinks {
+    /// The browser return.
+    pub return_url: String,
+    /// The PG's notification.
+    pub callback_url: String,
 }
 
 /// The ports and settings a [`CheckoutService`] is built from.
@@ -176,15 +185,13 @@ pub struct CheckoutPorts {
 }
 
 impl CheckoutService {
-    /// A service over these ports, gateways and routing; `public_base_url` is where browsers and the PG
-    /// reach this service (`https://escrow.example`).
+    /// A service over these ports, gateways and the routing of methods to them.
     pub fn new(
         ports: CheckoutPorts,
         trades: Arc<TradeService>,
         gateways: Vec<Arc<dyn PaymentGateway>>,
         routing: PaymentRouting,
         clock: Arc<dyn Clock>,
-        public_base_url: String,
     ) -> Self {
         CheckoutService {
             members: ports.members,
@@ -196,12 +203,23 @@ impl CheckoutService {
             gateways,
             routing,
             clock,
-            public_base_url: public_base_url.trim_end_matches('/').to_owned(),
         }
     }
 
     fn gateway(&self, name: &str) -> Option<&Arc<dyn PaymentGateway>> {
         self.gateways.iter().find(|g| g.name() == name)
+    }
+
+    /// The gateway a checkout was routed to.
+    fn gateway_of(&self, checkout: &Checkout) -> Result<Arc<dyn PaymentGateway>, CheckoutError> {
+        checkout
+            .pg_gateway
+            .as_deref()
+            .and_then(|name| self.gateway(name))
+            .cloned()
+            .ok_or(CheckoutError::MethodUnavailable(MethodUnavailable(
+                checkout.method,
+            )))
     }
 
     /// Creates a checkout. Checks, in order: buyer active, product purchasable, buyer ≠ seller, method
@@ -360,9 +378,15 @@ impl CheckoutService {
         Ok(())
     }
 
-    /// The buyer pressed "pay": asks the PG to start the payment and returns its start page. A PG
-    /// failure fails the checkout with its code; an expired checkout fails with `PG_EXPIRED`.
-    pub async fn start_payment(&self, id: CheckoutId) -> Result<String, CheckoutError> {
+    /// The buyer pressed "pay": asks the checkout's gateway to start the payment and returns what the
+    /// browser does next. `links` builds the return and notification URLs of the checkout and its
+    /// gateway. A PG failure fails the checkout with its code; an expired checkout fails with
+    /// `PG_EXPIRED`.
+    pub async fn start_payment(
+        &self,
+        id: CheckoutId,
+        links: impl FnOnce(&Checkout, &str) -> PaymentLinks,
+    ) -> Result<PaymentStep, CheckoutError> {
         let checkout = self.checkout(id).await?;
         if checkout.status != CheckoutStatus::Open {
             return Err(CheckoutError::Payment(match checkout.status {
@@ -374,33 +398,46 @@ impl CheckoutService {
             self.fail(&checkout, PgFailure::Expired).await?;
             return Err(CheckoutError::Payment(PgFailure::Expired));
         }
-        let name = checkout.pg_gateway.clone().unwrap_or_default();
-        let gateway =
-            self.gateway(&name)
-                .ok_or(CheckoutError::MethodUnavailable(MethodUnavailable(
-                    checkout.method,
-                )))?;
+        let gateway = self.gateway_of(&checkout)?;
+        let buyer = self
+            .members
+            .get(checkout.partner_id, checkout.buyer_id)
+            .await?
+            .ok_or(CheckoutError::BuyerNotActive)?;
+        let product = self
+            .products
+            .get(checkout.partner_id, checkout.product_id)
+            .await?
+            .ok_or(CheckoutError::ProductNotFound)?;
+        let PaymentLinks {
+            return_url,
+            callback_url,
+        } = links(&checkout, gateway.name());
         let request = PaymentRequest {
             checkout_id: checkout.id,
             amount: checkout.quote.payment_amount,
-            return_url: format!("{}/checkout/{}/return", self.public_base_url, checkout.id),
-            callback_url: format!("{}/pg/{}/callback", self.public_base_url, name),
+            method: checkout.method,
+            order_name: product.name,
+            buyer: PaymentBuyer {
+                name: buyer.name,
+                phone: buyer.phone,
+            },
+            return_url,
+            callback_url,
         };
         match gateway.create_payment(&request).await {
             Ok(start) => {
                 self.records
-                    .attach_transaction(checkout.id, &name, &start.transaction_id)
+                    .attach_transaction(checkout.id, gateway.name(), &start.transaction_id)
                     .await?;
-                Ok(start.start_page_url)
+                Ok(start.next)
             }
             Err(PgError::Failed { failure, detail }) => {
                 tracing::warn!(checkout_id = %checkout.id, code = failure.code(), %detail, "payment could not start");
                 self.fail(&checkout, failure).await?;
                 Err(CheckoutError::Payment(failure))
             }
-            Err(PgError::RefundUnsupported) => {
-                Err(CheckoutError::Payment(PgFailure::RejectedRequest))
-            }
+            Err(_) => Err(CheckoutError::Payment(PgFailure::RejectedRequest)),
         }
     }
 
@@ -432,12 +469,13 @@ impl CheckoutService {
     /// result. A capture for a checkout that is no longer open is refunded (SPEC §7 point 5).
     pub async fn settle(
         &self,
+        gateway: &str,
         transaction_id: &str,
         notice: PaymentNotice,
     ) -> Result<PaymentResult, CheckoutError> {
         let checkout = self
             .records
-            .checkout_by_transaction(transaction_id)
+            .checkout_by_transaction(gateway, transaction_id)
             .await?
             .ok_or(CheckoutError::CheckoutNotFound)?;
         if checkout.status == CheckoutStatus::Paid
@@ -447,13 +485,7 @@ impl CheckoutService {
                 return Ok(done);
             }
         }
-        let name = checkout.pg_gateway.clone().unwrap_or_default();
-        let gateway = self
-            .gateway(&name)
-            .ok_or(CheckoutError::MethodUnavailable(MethodUnavailable(
-                checkout.method,
-            )))?
-            .clone();
+        let gateway = self.gateway_of(&checkout)?;
         let verified = verify_transaction(
             gateway.as_ref(),
             transaction_id,
@@ -626,6 +658,42 @@ impl CheckoutService {
         Ok(())
     }
 
+    /// The browser came back from the PG for checkout `checkout_id` naming `transaction_id`: settles it
+    /// through the checkout's gateway. A transaction of another checkout is `CheckoutNotFound`.
+    pub async fn settle_return(
+        &self,
+        checkout_id: CheckoutId,
+        transaction_id: &str,
+    ) -> Result<PaymentResult, CheckoutError> {
+        let checkout = self.checkout(checkout_id).await?;
+        let gateway = checkout
+            .pg_gateway
+            .clone()
+            .ok_or(CheckoutError::CheckoutNotFound)?;
+        let result = self
+            .settle(&gateway, transaction_id, PaymentNotice::BrowserReturn)
+            .await?;
+        if result.checkout().id != checkout_id {
+            return Err(CheckoutError::CheckoutNotFound);
+        }
+        Ok(result)
+    }
+
+    /// Gateway `gateway` posted a notification: its adapter reads the body, and the transaction it
+    /// names is settled (the PG is queried; the body is not trusted). An unknown gateway is
+    /// `CheckoutNotFound`; an unreadable body is `Payment(PG_REJECTED_REQUEST)`.
+    pub async fn notify(&self, gateway: &str, body: &[u8]) -> Result<PaymentResult, CheckoutError> {
+        let adapter = self
+            .gateway(gateway)
+            .ok_or(CheckoutError::CheckoutNotFound)?;
+        let notice = adapter.parse_notification(body).map_err(|e| match e {
+            PgError::Failed { failure, .. } => CheckoutError::Payment(failure),
+            _ => CheckoutError::Payment(PgFailure::RejectedRequest),
+        })?;
+        self.settle(gateway, &notice.transaction_id, PaymentNotice::PgCallback)
+            .await
+    }
+
     /// Queries again the PG transactions of checkouts that ended without a trade in the last 24 hours
     /// (or were paid by another transaction), so a late capture is refunded even when no callback
     /// comes (a job).
@@ -633,14 +701,18 @@ impl CheckoutService {
         let now = self.clock.now();
         let since = now - time::Duration::hours(RECONCILIATION_HOURS);
         let mut run = ReconciliationRun::default();
-        for transaction_id in self
+        for tx in self
             .records
             .transactions_to_reconcile(since, now, limit)
             .await?
         {
             run.checked += 1;
             match self
-                .settle(&transaction_id, PaymentNotice::Reconciliation)
+                .settle(
+                    &tx.gateway,
+                    &tx.transaction_id,
+                    PaymentNotice::Reconciliation,
+                )
                 .await
             {
                 Ok(_) => {}

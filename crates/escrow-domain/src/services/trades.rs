@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::ids::{PartnerId, TradeId};
+use crate::ids::{MemberId, PartnerId, TradeId};
 use crate::ports::{Clock, RepositoryError, RulesRepository, TradeRepository};
 use crate::trade::{
-    Actor, OpenTrade, Trade, TradeCommand, TradeRules, Transition, TransitionError,
+    Actor, ActorRole, OpenTrade, Trade, TradeCommand, TradeRules, Transition, TransitionError,
 };
 
 /// How often a command is decided again after losing a race to a concurrent change.
@@ -77,6 +77,43 @@ impl TradeService {
             .get(partner_id, trade_id)
             .await?
             .ok_or(TradeServiceError::NotFound)
+    }
+
+    /// The trade `trade_id` of `partner_id` as member `member` may see it: `NotFound` unless the
+    /// member is its buyer or seller.
+    pub async fn get_as_member(
+        &self,
+        partner_id: PartnerId,
+        trade_id: TradeId,
+        member: MemberId,
+    ) -> Result<Trade, TradeServiceError> {
+        let trade = self.get(partner_id, trade_id).await?;
+        if trade.is_party(member) {
+            Ok(trade)
+        } else {
+            Err(TradeServiceError::NotFound)
+        }
+    }
+
+    /// Runs a member's `command` given in `role` (the buyer's or the seller's request) on the trade
+    /// `trade_id` of `partner_id`, reading the trade once: `NotFound` when the member is not a party,
+    /// `ActorNotAllowed` when it is the other party ([`Trade::member_actor`]).
+    pub async fn run_as_member(
+        &self,
+        partner_id: PartnerId,
+        trade_id: TradeId,
+        member: MemberId,
+        role: ActorRole,
+        command: TradeCommand,
+    ) -> Result<Transition, TradeServiceError> {
+        let trade = self.get(partner_id, trade_id).await?;
+        let actor = trade
+            .member_actor(member, role, &command)
+            .map_err(|e| match e {
+                TransitionError::NotParticipant => TradeServiceError::NotFound,
+                other => TradeServiceError::Refused(other),
+            })?;
+        self.run_on(trade, &actor, command).await
     }
 
     /// Opens the trade of an approved payment and stores it.

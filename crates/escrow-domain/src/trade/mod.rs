@@ -535,6 +535,33 @@ impl Trade {
         })
     }
 
+    /// Whether member `member` is the buyer or the seller of this trade.
+    pub fn is_party(&self, member: MemberId) -> bool {
+        member == self.buyer_id || member == self.seller_id
+    }
+
+    /// The actor member `member` is when it gives `command` in `role` (a buyer's or a seller's
+    /// request): `NotParticipant` when it is neither party of this trade, `ActorNotAllowed` when it is
+    /// the other party, or when `role` is not a member's role.
+    pub fn member_actor(
+        &self,
+        member: MemberId,
+        role: ActorRole,
+        command: &TradeCommand,
+    ) -> Result<Actor, TransitionError> {
+        if !self.is_party(member) {
+            return Err(TransitionError::NotParticipant);
+        }
+        match role {
+            ActorRole::Buyer if member == self.buyer_id => Ok(Actor::Buyer(member)),
+            ActorRole::Seller if member == self.seller_id => Ok(Actor::Seller(member)),
+            _ => Err(TransitionError::ActorNotAllowed {
+                role,
+                command: command.name(),
+            }),
+        }
+    }
+
     /// The role `actor` plays on this trade, refusing a member or partner that is not part of it.
     fn check_party(&self, actor: &Actor) -> Result<(), TransitionError> {
         let party = match actor {

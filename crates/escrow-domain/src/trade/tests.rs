@@ -1269,3 +1269,33 @@ fn extreme_stored_timers_neither_panic_nor_spin() {
         .unwrap();
     assert!(!cancel.timers.is_empty());
 }
+
+/// A member's request names a role: the trade decides whether the member is that party.
+#[test]
+fn a_member_acts_only_in_its_own_role_on_a_trade() {
+    let t = &states()["32d"];
+    let command = TradeCommand::ApprovePurchase;
+    assert_eq!(
+        t.member_actor(t.buyer_id, ActorRole::Buyer, &command),
+        Ok(Actor::Buyer(t.buyer_id))
+    );
+    assert_eq!(
+        t.member_actor(t.seller_id, ActorRole::Seller, &command),
+        Ok(Actor::Seller(t.seller_id))
+    );
+    assert_eq!(
+        t.member_actor(t.seller_id, ActorRole::Buyer, &command),
+        Err(TransitionError::ActorNotAllowed {
+            role: ActorRole::Buyer,
+            command: "APPROVE_PURCHASE"
+        })
+    );
+    assert!(matches!(
+        t.member_actor(t.buyer_id, ActorRole::Operator, &command),
+        Err(TransitionError::ActorNotAllowed { .. })
+    ));
+    assert_eq!(
+        t.member_actor(MemberId::random(), ActorRole::Buyer, &command),
+        Err(TransitionError::NotParticipant)
+    );
+}

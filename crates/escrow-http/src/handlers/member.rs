@@ -7,7 +7,7 @@ use escrow_domain::people::PhoneNumber;
 use escrow_domain::ports::{TradeCursor, TradeFilter};
 use escrow_domain::services::{CheckoutRequest, ProductUpsert};
 use escrow_domain::trade::{
-    Actor, ActorRole, Reason, SaleCancelReason, Shipment, Trade, TradeCommand, TradeStatus,
+    ActorRole, Reason, SaleCancelReason, Shipment, TradeCommand, TradeStatus,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -148,18 +148,8 @@ fn trade_id(raw: &str) -> Result<TradeId, ApiError> {
     raw.parse().map_err(|_| ApiError::not_found("trade"))
 }
 
-/// Loads a trade of the member's partner on which the member is a party.
-async fn party_trade(state: &AppState, auth: &MemberAuth, id: TradeId) -> Result<Trade, ApiError> {
-    let trade = state.trades.get(auth.partner_id, id).await?;
-    if trade.buyer_id == auth.member_id || trade.seller_id == auth.member_id {
-        Ok(trade)
-    } else {
-        Err(ApiError::not_found("trade"))
-    }
-}
-
-/// Runs `command` as the member in `role` (the path's role): 404 when not a party, 403 when a party in
-/// the other role.
+/// Runs `command` as the member in `role` (the path's role); the domain decides whether the member
+/// may (404 when not a party, 403 when a party in the other role), reading the trade once.
 async fn run(
     state: &AppState,
     auth: &MemberAuth,
@@ -167,23 +157,15 @@ async fn run(
     role: ActorRole,
     command: TradeCommand,
 ) -> Result<HttpResponse, ApiError> {
-    let id = trade_id(raw_id)?;
-    let trade = party_trade(state, auth, id).await?;
-    let actor = match role {
-        ActorRole::Buyer if trade.buyer_id == auth.member_id => Actor::Buyer(auth.member_id),
-        ActorRole::Seller if trade.seller_id == auth.member_id => Actor::Seller(auth.member_id),
-        _ => {
-            return Err(ApiError::new(
-                actix_web::http::StatusCode::FORBIDDEN,
-                "ROLE_NOT_ALLOWED",
-                "이 거래에서 할 수 없는 요청입니다.",
-            )
-            .details(serde_json::json!({ "requiredRole": role, "command": command.name() })));
-        }
-    };
     let t = state
         .trades
-        .run(auth.partner_id, id, &actor, command)
+        .run_as_member(
+            auth.partner_id,
+            trade_id(raw_id)?,
+            auth.member_id,
+            role,
+            command,
+        )
         .await?;
     Ok(HttpResponse::Ok().json(TradeView::from(&t.trade)))
 }
@@ -291,7 +273,10 @@ pub async fn get_trade(
     auth: MemberAuth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let trade = party_trade(&state, &auth, trade_id(&path)?).await?;
+    let trade = state
+        .trades
+        .get_as_member(auth.partner_id, trade_id(&path)?, auth.member_id)
+        .await?;
     Ok(HttpResponse::Ok().json(TradeView::from(&trade)))
 }
 
@@ -392,7 +377,10 @@ pub async fn trade_events(
     auth: MemberAuth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let trade = party_trade(&state, &auth, trade_id(&path)?).await?;
+    let trade = state
+        .trades
+        .get_as_member(auth.partner_id, trade_id(&path)?, auth.member_id)
+        .await?;
     let events = state.queries.events(trade.id).await?;
     Ok(HttpResponse::Ok().json(events.iter().map(EventView::from).collect::<Vec<_>>()))
 }

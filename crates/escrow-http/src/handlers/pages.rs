@@ -8,8 +8,9 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use escrow_domain::checkout::{Checkout, CheckoutStatus};
 use escrow_domain::ids::CheckoutId;
+use escrow_domain::payment::PaymentStep;
 use escrow_domain::people::PhoneNumber;
-use escrow_domain::services::{CheckoutError, MemberError, PaymentNotice, PaymentResult};
+use escrow_domain::services::{CheckoutError, MemberError, PaymentLinks, PaymentResult};
 use escrow_domain::signup::{IdentityClaim, SignupStatus, REQUIRED_TERMS};
 
 use crate::state::AppState;
@@ -340,8 +341,13 @@ pub async fn checkout_pay(
     let Ok(c) = state.checkouts.checkout(cid).await else {
         return bad_link();
     };
-    match state.checkouts.start_payment(cid).await {
-        Ok(start_page) => redirect(&start_page),
+    let base = state.public_base_url.clone();
+    let links = |checkout: &Checkout, gateway: &str| PaymentLinks {
+        return_url: format!("{base}/checkout/{}/return", checkout.id),
+        callback_url: format!("{base}/pg/{gateway}/callback"),
+    };
+    match state.checkouts.start_payment(cid, links).await {
+        Ok(step) => payment_step(&step),
         Err(CheckoutError::Payment(failure)) => redirect(&with_query(
             &c.return_url,
             &[
@@ -358,6 +364,64 @@ pub async fn checkout_pay(
                 "<p>결제를 시작할 수 없습니다.</p>",
             )
         }
+    }
+}
+
+/// What the browser does next to pay, as the gateway answered: a redirect to its page, a form to post
+/// to it (shown with a button, so it works without JavaScript), or a virtual account to pay into.
+fn payment_step(step: &PaymentStep) -> HttpResponse {
+    match step {
+        PaymentStep::Redirect { url } => redirect(url),
+        PaymentStep::Form { action, fields } => {
+            let inputs: String = fields
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+                        esc(k),
+                        esc(v)
+                    )
+                })
+                .collect();
+            page(
+                StatusCode::OK,
+                "결제사로 이동",
+                &format!(
+                    "<form method=\"post\" action=\"{}\">{inputs}<button id=\"pay\" type=\"submit\">결제하기</button></form>",
+                    esc(action)
+                ),
+            )
+        }
+        PaymentStep::VirtualAccount {
+            bank,
+            account,
+            holder,
+            due,
+        } => {
+            let due = due
+                .to_offset(time::macros::offset!(+9))
+                .format(time::macros::format_description!(
+                    "[year]-[month]-[day] [hour]:[minute]"
+                ))
+                .unwrap_or_default();
+            page(
+                StatusCode::OK,
+                "입금 계좌 안내",
+                &format!(
+                    "<table><tr><td>은행</td><td id=\"bank\">{}</td></tr><tr><td>계좌번호</td><td id=\"account\">{}</td></tr>\
+                     <tr><td>예금주</td><td id=\"holder\">{}</td></tr><tr><td>입금 기한</td><td id=\"due\">{} (KST)</td></tr></table>",
+                    esc(bank),
+                    esc(account),
+                    esc(holder),
+                    esc(&due)
+                ),
+            )
+        }
+        _ => page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "잠시 후 다시 시도해 주세요",
+            "<p>결제를 시작할 수 없습니다.</p>",
+        ),
     }
 }
 
@@ -419,15 +483,8 @@ pub async fn checkout_return(
     else {
         return bad_link();
     };
-    match state
-        .checkouts
-        .settle(tid, PaymentNotice::BrowserReturn)
-        .await
-    {
-        Ok(result) if result.checkout().id == cid => {
-            result_redirect(&result, |id| state.checkout_url(&id.to_string()))
-        }
-        Ok(_) => bad_link(),
+    match state.checkouts.settle_return(cid, tid).await {
+        Ok(result) => result_redirect(&result, |id| state.checkout_url(&id.to_string())),
         Err(CheckoutError::GatewayUnavailable(_)) => page(
             StatusCode::SERVICE_UNAVAILABLE,
             "결제 확인 중",
@@ -441,31 +498,21 @@ pub async fn checkout_return(
     }
 }
 
-/// The PG's callback: its body only names the transaction; the PG is queried for the rest.
+/// A PG's notification: its adapter reads the body, which only names the transaction; the PG is
+/// queried for the rest.
 pub async fn pg_callback(
     state: web::Data<AppState>,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
     let gateway = path.into_inner();
-    let tid = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| {
-            v.get("transactionId")
-                .and_then(|t| t.as_str())
-                .map(str::to_owned)
-        });
-    let Some(tid) = tid.filter(|t| !t.is_empty() && t.len() <= 128) else {
-        return crate::error::ApiError::invalid("transactionId", "required").as_response();
-    };
-    match state
-        .checkouts
-        .settle(&tid, PaymentNotice::PgCallback)
-        .await
-    {
+    match state.checkouts.notify(&gateway, &body).await {
         Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "received": true })),
         Err(CheckoutError::CheckoutNotFound) => {
             crate::error::ApiError::not_found("transaction").as_response()
+        }
+        Err(CheckoutError::Payment(_)) => {
+            crate::error::ApiError::invalid("transactionId", "required").as_response()
         }
         Err(CheckoutError::GatewayUnavailable(_)) => {
             // The PG will call again; the browser return may settle it first.
