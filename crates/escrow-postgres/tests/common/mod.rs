@@ -7,7 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use escrow_domain::checkout::{Checkout, CheckoutRepository, CheckoutStatus, ShippingAddress};
 use escrow_domain::contract::{Contract, PaymentMethod, TradeType};
-use escrow_domain::contract_tests::TradeStoreHarness;
+use escrow_domain::contract_tests::{CheckoutStoreHarness, MoneyOutHarness, TradeStoreHarness};
+use escrow_domain::delivery::{OutboxStore, PayoutQueue, RefundQueue};
 use escrow_domain::ids::{CheckoutId, MemberId, PartnerId, ProductId, TradeId};
 use escrow_domain::money::Money;
 use escrow_domain::people::{
@@ -190,6 +191,46 @@ impl World {
                 .then(|| "국민은행 123-456".into()),
             payment_transaction_id: None,
         }
+    }
+}
+
+#[async_trait]
+impl CheckoutStoreHarness for World {
+    fn checkouts(&self) -> Arc<dyn CheckoutRepository> {
+        Arc::new(self.checkouts.clone())
+    }
+
+    async fn seller(&self) -> MemberId {
+        self.member().await.id
+    }
+
+    async fn prepared_checkout(
+        &self,
+        seller: MemberId,
+        price: i64,
+        at: OffsetDateTime,
+    ) -> Checkout {
+        let buyer = self.member().await;
+        let seller = Member {
+            id: seller,
+            ..buyer.clone()
+        };
+        let product = self.product(&seller, price).await;
+        self.checkout(&buyer, &product, PaymentMethod::Card, at)
+    }
+}
+
+impl MoneyOutHarness for World {
+    fn outbox(&self) -> Arc<dyn OutboxStore> {
+        Arc::new(escrow_postgres::PgOutbox::new(self.pool().clone()))
+    }
+
+    fn refunds(&self) -> Arc<dyn RefundQueue> {
+        Arc::new(escrow_postgres::PgAdmin::new(self.pool().clone()))
+    }
+
+    fn payouts(&self) -> Arc<dyn PayoutQueue> {
+        Arc::new(escrow_postgres::PgAdmin::new(self.pool().clone()))
     }
 }
 

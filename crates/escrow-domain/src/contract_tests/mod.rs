@@ -1,9 +1,17 @@
-//! The contract every `TradeRepository` adapter must pass (feature `contract-tests`).
+//! The contracts every storage adapter must pass (feature `contract-tests`), one suite per port:
 //!
-//! An adapter crate implements [`TradeStoreHarness`] (its repository, and trades to open whose
-//! partner, members, product and checkout exist in its store) and invokes
-//! [`trade_repository_contract!`](crate::trade_repository_contract) with an async function returning
-//! the harness; the macro expands to one `#[tokio::test]` per rule below.
+//! - this module: `TradeRepository` ([`TradeStoreHarness`],
+//!   [`trade_repository_contract!`](crate::trade_repository_contract));
+//! - [`checkouts`]: `CheckoutRepository` — seller limits under concurrency, one open checkout per
+//!   product, idempotency keys, release exactly once
+//!   ([`checkout_repository_contract!`](crate::checkout_repository_contract));
+//! - [`money_out`]: the `OutboxStore` and the refund and payout queues, fed by real transitions
+//!   ([`outbox_store_contract!`](crate::outbox_store_contract),
+//!   [`money_out_queue_contract!`](crate::money_out_queue_contract)).
+//!
+//! An adapter crate implements the harness (its stores, and records whose references exist in them)
+//! and invokes each macro with an async expression giving a fresh harness; a macro expands to one
+//! `#[tokio::test]` per rule.
 
 #![allow(clippy::expect_used)] // test support: a failed step fails the adapter's test
 
@@ -19,6 +27,12 @@ use crate::ids::{PartnerId, TradeId};
 use crate::ports::{RepositoryError, TradeRepository};
 use crate::trade::{Actor, OpenTrade, Shipment, Trade, TradeCommand, TradeRules, TradeStatus};
 
+pub mod checkouts;
+pub mod money_out;
+
+pub use checkouts::CheckoutStoreHarness;
+pub use money_out::MoneyOutHarness;
+
 /// What an adapter gives the suite.
 #[async_trait]
 pub trait TradeStoreHarness: Send + Sync {
@@ -29,14 +43,49 @@ pub trait TradeStoreHarness: Send + Sync {
     async fn prepared_trade(&self, method: PaymentMethod) -> OpenTrade;
 }
 
+/// Runs `futures` at once and returns their outputs in order. Each one holds its own connection, so
+/// the store sees them concurrently; std only, so the domain needs no runtime crate.
+pub async fn all_at_once<'a, T>(futures: Vec<BoxFuture<'a, T>>) -> Vec<T> {
+    let mut pending: Vec<Option<BoxFuture<'a, T>>> = futures.into_iter().map(Some).collect();
+    let mut done: Vec<Option<T>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(move |cx| {
+        let mut waiting = false;
+        for (slot, out) in pending.iter_mut().zip(done.iter_mut()) {
+            if let Some(future) = slot {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => {
+                        *out = Some(value);
+                        *slot = None;
+                    }
+                    std::task::Poll::Pending => waiting = true,
+                }
+            }
+        }
+        if waiting {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(
+                std::mem::take(&mut done)
+                    .into_iter()
+                    .map(|v| v.expect("every future finished"))
+                    .collect(),
+            )
+        }
+    })
+    .await
+}
+
+/// A boxed future, as [`all_at_once`] takes them.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 /// When the suite's trades are opened (a Thursday, Seoul time).
 pub const OPENED_AT: OffsetDateTime = datetime!(2025-03-06 10:00 +9);
 
-fn rules() -> (Contract, BusinessCalendar) {
+pub(crate) fn rules() -> (Contract, BusinessCalendar) {
     (Contract::standard_2022(), BusinessCalendar::korea())
 }
 
-async fn open(h: &dyn TradeStoreHarness, method: PaymentMethod) -> Trade {
+pub(crate) async fn open(h: &dyn TradeStoreHarness, method: PaymentMethod) -> Trade {
     let (contract, calendar) = rules();
     let rules = TradeRules {
         contract: &contract,
