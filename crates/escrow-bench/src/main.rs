@@ -11,13 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use escrow_domain::checkout::{Checkout, CheckoutRepository, CheckoutStatus, ShippingAddress};
+use escrow_domain::checkout::{Checkout, CheckoutStatus, ShippingAddress};
 use escrow_domain::contract::{Contract, PaymentMethod, TradeType};
 use escrow_domain::ids::{CheckoutId, MemberId, PartnerId, ProductId, TradeId};
 use escrow_domain::money::Money;
 use escrow_domain::people::{
     Member, MemberStatus, Partner, PartnerSecrets, PartnerStatus, PhoneNumber, Secret,
 };
+use escrow_domain::ports::CheckoutRepository;
 use escrow_domain::ports::{Clock, PartnerRepository, SystemClock};
 use escrow_domain::product::{Product, ProductStatus};
 use escrow_domain::quote::QuoteRequest;

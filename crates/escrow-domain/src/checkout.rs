@@ -1,15 +1,12 @@
-//! Checkouts (결제요청): a buyer's payment attempt, which becomes a trade when the PG approves, and the
-//! port that stores one atomically with its seller-limit reservation and idempotency key.
+//! Checkouts (결제요청): a buyer's payment attempt, which becomes a trade when the PG approves. The
+//! port that stores one is `ports::CheckoutRepository`.
 
-use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::contract::{PaymentMethod, SellerLimitPolicy, TradeType};
+use crate::contract::{PaymentMethod, TradeType};
 use crate::ids::{CheckoutId, MemberId, PartnerId, ProductId, TradeId};
-use crate::limits::LimitExceeded;
 use crate::people::PhoneNumber;
-use crate::ports::RepositoryError;
 use crate::quote::Quote;
 
 /// Where a checkout stands.
@@ -136,60 +133,4 @@ impl OpenedCheckout {
             OpenedCheckout::Created(c) | OpenedCheckout::Replayed(c) => c,
         }
     }
-}
-
-/// Why a checkout was not stored.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum OpenCheckoutError {
-    /// The payment would take a seller sum over its cap.
-    #[error(transparent)]
-    SellerLimitExceeded(LimitExceeded),
-    /// The product is not on sale (reserved, sold or stopped).
-    #[error("the product is not available")]
-    ProductUnavailable,
-    /// The idempotency key was used with another request.
-    #[error("the idempotency key was used with another request")]
-    IdempotencyKeyReused,
-    /// Storage failed.
-    #[error(transparent)]
-    Storage(#[from] RepositoryError),
-}
-
-/// Stores checkouts.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-#[async_trait]
-pub trait CheckoutRepository: Send + Sync {
-    /// In one transaction: records the idempotency key (a concurrent duplicate waits for the first and
-    /// then gets its checkout), reserves the product, adds the payment to the seller's limit counters
-    /// (refusing when any cap would be passed) and stores the checkout.
-    async fn open(
-        &self,
-        checkout: &Checkout,
-        limits: &SellerLimitPolicy,
-        idempotency: Option<IdempotencyKey>,
-    ) -> Result<OpenedCheckout, OpenCheckoutError>;
-
-    /// The checkout `id` of `partner_id`.
-    async fn get(
-        &self,
-        partner_id: PartnerId,
-        id: CheckoutId,
-    ) -> Result<Option<Checkout>, RepositoryError>;
-
-    /// The request hash and checkout stored under an idempotency key of `partner_id`, if any.
-    async fn by_idempotency_key(
-        &self,
-        partner_id: PartnerId,
-        key: &str,
-    ) -> Result<Option<(String, Checkout)>, RepositoryError>;
-
-    /// Marks an open checkout failed (or expired, for `PG_EXPIRED`) and releases its product and limits;
-    /// returns false when it was not open any more.
-    async fn fail(
-        &self,
-        partner_id: PartnerId,
-        id: CheckoutId,
-        failure_code: &str,
-        now: OffsetDateTime,
-    ) -> Result<bool, RepositoryError>;
 }

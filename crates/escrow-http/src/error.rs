@@ -3,8 +3,8 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use escrow_domain::checkout::OpenCheckoutError;
 use escrow_domain::limits::{LimitExceeded, LimitScope, LimitWindow};
+use escrow_domain::ports::OpenCheckoutError;
 use escrow_domain::ports::RepositoryError;
 use escrow_domain::quote::QuoteError;
 use escrow_domain::services::{CheckoutError, MemberError, ProductError, TradeServiceError};

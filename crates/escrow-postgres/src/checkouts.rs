@@ -9,15 +9,14 @@
 use async_trait::async_trait;
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use escrow_domain::checkout::{
-    Checkout, CheckoutRepository, CheckoutStatus, IdempotencyKey, OpenCheckoutError, OpenedCheckout,
-};
+use escrow_domain::checkout::{Checkout, CheckoutStatus, IdempotencyKey, OpenedCheckout};
 use escrow_domain::contract::{PaymentMethod, SellerLimitPolicy, TradeType, WindowKind};
 use escrow_domain::ids::{CheckoutId, MemberId, PartnerId, ProductId, TradeId};
 use escrow_domain::limits::{LimitCounter, LimitExceeded, LimitScope, LimitUsage, LimitWindow};
 use escrow_domain::money::{Currency, Money};
 use escrow_domain::payment::PgTransactionRef;
 use escrow_domain::ports::RepositoryError;
+use escrow_domain::ports::{CheckoutRepository, OpenCheckoutError};
 use escrow_domain::product::ProductStatus;
 use escrow_domain::quote::Quote;
 use time::{Date, Duration, OffsetDateTime};

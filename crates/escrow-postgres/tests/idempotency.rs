@@ -7,11 +7,10 @@ mod common;
 use std::sync::Arc;
 
 use common::World;
-use escrow_domain::checkout::{
-    CheckoutRepository, IdempotencyKey, OpenCheckoutError, OpenedCheckout,
-};
+use escrow_domain::checkout::{IdempotencyKey, OpenedCheckout};
 use escrow_domain::contract::{Contract, PaymentMethod};
 use escrow_domain::limits::{LimitScope, LimitWindow};
+use escrow_domain::ports::{CheckoutRepository, OpenCheckoutError};
 use escrow_postgres::checkouts::stored_usage;
 use time::macros::{date, datetime};
 use tokio::sync::Barrier;

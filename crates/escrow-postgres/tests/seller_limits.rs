@@ -6,10 +6,11 @@ mod common;
 use std::sync::Arc;
 
 use common::World;
-use escrow_domain::checkout::{CheckoutRepository, OpenCheckoutError, OpenedCheckout};
+use escrow_domain::checkout::OpenedCheckout;
 use escrow_domain::contract::{Contract, PaymentMethod};
 use escrow_domain::limits::{LimitScope, LimitWindow};
 use escrow_domain::money::Currency;
+use escrow_domain::ports::{CheckoutRepository, OpenCheckoutError};
 use escrow_postgres::checkouts::{set_usage, stored_usage};
 use time::macros::{date, datetime};
 use time::OffsetDateTime;

@@ -9,12 +9,11 @@ use time::macros::datetime;
 use time::OffsetDateTime;
 
 use super::{all_at_once, BoxFuture};
-use crate::checkout::{
-    Checkout, CheckoutRepository, CheckoutStatus, IdempotencyKey, OpenCheckoutError, OpenedCheckout,
-};
+use crate::checkout::{Checkout, CheckoutStatus, IdempotencyKey, OpenedCheckout};
 use crate::contract::{Contract, SellerLimitPolicy};
 use crate::ids::{CheckoutId, MemberId, PartnerId};
 use crate::money::Money;
+use crate::ports::{CheckoutRepository, OpenCheckoutError};
 
 /// What an adapter gives the checkout suite.
 #[async_trait]

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use escrow_domain::checkout::{Checkout, CheckoutRepository, CheckoutStatus, ShippingAddress};
+use escrow_domain::checkout::{Checkout, CheckoutStatus, ShippingAddress};
 use escrow_domain::contract::{Contract, PaymentMethod, TradeType};
 use escrow_domain::contract_tests::{CheckoutStoreHarness, MoneyOutHarness, TradeStoreHarness};
 use escrow_domain::delivery::{OutboxStore, PayoutQueue, RefundQueue};
@@ -14,6 +14,7 @@ use escrow_domain::money::Money;
 use escrow_domain::people::{
     Member, MemberStatus, Partner, PartnerSecrets, PartnerStatus, PhoneNumber, Secret,
 };
+use escrow_domain::ports::CheckoutRepository;
 use escrow_domain::ports::TradeRepository;
 use escrow_domain::product::{Product, ProductStatus};
 use escrow_domain::quote::QuoteRequest;

@@ -7,11 +7,12 @@ mod settling;
 
 use std::sync::Arc;
 
-use crate::checkout::{Checkout, CheckoutRepository, ShippingAddress};
+use crate::checkout::{Checkout, ShippingAddress};
 use crate::contract::{PaymentMethod, TradeType};
 use crate::ids::{CheckoutId, ProductId, TradeId};
 use crate::limits::LimitExceeded;
 use crate::payment::{MethodUnavailable, PaymentGateway, PaymentRouting, PgFailure};
+use crate::ports::CheckoutRepository;
 use crate::ports::{
     Clock, MemberRepository, PaymentRecords, ProductRepository, RepositoryError, RulesRepository,
 };

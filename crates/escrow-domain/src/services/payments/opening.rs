@@ -1,12 +1,11 @@
 //! Opening a checkout: the checks in SPEC §7's order, the quote, the seller limits reserved with the
 //! checkout, idempotency keys; and the jobs that end checkouts nobody paid.
 
-use crate::checkout::{
-    Checkout, CheckoutStatus, IdempotencyKey, OpenCheckoutError, OpenedCheckout,
-};
+use crate::checkout::{Checkout, CheckoutStatus, IdempotencyKey, OpenedCheckout};
 use crate::ids::{CheckoutId, MemberId, PartnerId};
 use crate::payment::PgFailure;
 use crate::people::MemberStatus;
+use crate::ports::OpenCheckoutError;
 use crate::ports::RepositoryError;
 use crate::product::ProductStatus;
 use crate::quote::QuoteRequest;

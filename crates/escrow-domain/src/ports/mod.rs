@@ -1,0 +1,75 @@
+//! Ports: what the use cases need from the outside world, as traits the adapters implement.
+//!
+//! One small trait per aggregate or outside system. With the `mocks` feature (and in this crate's
+//! tests) each has a mockall mock, `MockClock`, `MockTradeRepository`, … for unit tests of services.
+
+use time::OffsetDateTime;
+
+pub mod admin;
+pub mod checkouts;
+pub mod people;
+pub mod products;
+pub mod rules;
+pub mod trades;
+
+pub use admin::{AdminRepository, RefundRecord};
+pub use checkouts::{CheckoutRepository, OpenCheckoutError, PaymentRecords, IDEMPOTENCY_KEPT};
+pub use people::{MemberRepository, PartnerEvent, PartnerRepository};
+pub use products::ProductRepository;
+pub use rules::RulesRepository;
+pub use trades::{DueTimer, TradeCursor, TradeFilter, TradePage, TradeQueries, TradeRepository};
+
+#[cfg(any(test, feature = "mocks"))]
+pub use admin::MockAdminRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use checkouts::{MockCheckoutRepository, MockPaymentRecords};
+#[cfg(any(test, feature = "mocks"))]
+pub use people::{MockMemberRepository, MockPartnerRepository};
+#[cfg(any(test, feature = "mocks"))]
+pub use products::MockProductRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use rules::MockRulesRepository;
+#[cfg(any(test, feature = "mocks"))]
+pub use trades::{MockTradeQueries, MockTradeRepository};
+
+/// Where the time comes from. Tests set it; nothing else reads the system clock.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The real clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    /// Now, to the microsecond: what databases keep, so a stored instant reads back equal.
+    fn now(&self) -> OffsetDateTime {
+        to_micros(OffsetDateTime::now_utc())
+    }
+}
+
+/// `t` truncated to whole microseconds.
+pub fn to_micros(t: OffsetDateTime) -> OffsetDateTime {
+    t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(t)
+}
+
+/// Why a storage operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RepositoryError {
+    /// Another change to the same record won the race (optimistic lock); reload and decide again.
+    #[error("concurrent change")]
+    Conflict,
+    /// A record with the same unique key already exists.
+    #[error("duplicate: {0}")]
+    Duplicate(String),
+    /// The store could not be reached or failed.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A money invariant would break (a second refund or payout of one trade): never a harmless
+    /// duplicate. Nothing was written; it is an alarm (HTTP 500, an error-level log, a metric).
+    #[error("money invariant violated: {0}")]
+    InvariantViolated(String),
+}

@@ -1,0 +1,112 @@
+//! Partners and members: their records, secrets, request signatures and signup sessions.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::RepositoryError;
+use crate::ids::{MemberId, PartnerId};
+use crate::people::{Member, Partner, PartnerSecrets};
+use crate::signup::{AgreedTerm, SignupSession};
+
+/// A partner-visible notice that is not about a trade's state (`member.signed_up`, `payment.failed`):
+/// written to the outbox in the transaction of the change that causes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnerEvent {
+    /// The callback type.
+    pub event_type: &'static str,
+    /// Its `data`.
+    pub data: serde_json::Value,
+}
+
+/// Partners, their secrets, and the request signatures they already used.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait PartnerRepository: Send + Sync {
+    /// The partner signing with `api_key_id`.
+    async fn by_api_key(
+        &self,
+        api_key_id: &str,
+    ) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError>;
+    /// The partner `id`.
+    async fn get(
+        &self,
+        id: PartnerId,
+    ) -> Result<Option<(Partner, PartnerSecrets)>, RepositoryError>;
+    /// Stores a new partner.
+    async fn create(
+        &self,
+        partner: &Partner,
+        secrets: &PartnerSecrets,
+    ) -> Result<(), RepositoryError>;
+    /// Every partner.
+    async fn list(&self) -> Result<Vec<Partner>, RepositoryError>;
+    /// Records a request signature; false when it was already used (a replay).
+    async fn record_signature(
+        &self,
+        partner_id: PartnerId,
+        signature: &str,
+        seen_at: OffsetDateTime,
+    ) -> Result<bool, RepositoryError>;
+    /// Forgets signatures seen before `before` (their timestamps are refused anyway); returns how many.
+    async fn prune_signatures(&self, before: OffsetDateTime) -> Result<u64, RepositoryError>;
+}
+
+/// Members and their signup sessions.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait MemberRepository: Send + Sync {
+    /// The member `id` of `partner_id`.
+    async fn get(
+        &self,
+        partner_id: PartnerId,
+        id: MemberId,
+    ) -> Result<Option<Member>, RepositoryError>;
+    /// The newest member of a partner user, with its member key hash.
+    async fn latest_by_user(
+        &self,
+        partner_id: PartnerId,
+        partner_user_id: &str,
+    ) -> Result<Option<(Member, String)>, RepositoryError>;
+    /// When a partner user's memberships were withdrawn, newest first.
+    async fn withdrawals(
+        &self,
+        partner_id: PartnerId,
+        partner_user_id: &str,
+    ) -> Result<Vec<OffsetDateTime>, RepositoryError>;
+    /// Stores a new signup session.
+    async fn open_signup(&self, session: &SignupSession) -> Result<(), RepositoryError>;
+    /// The signup session `id`.
+    async fn signup_session(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<SignupSession>, RepositoryError>;
+    /// In one transaction: stores the member (with the SHA-256 of `member_key`), its terms, completes
+    /// the session (keeping `member_key` for one read by the partner) and queues `event`. Refused with
+    /// `Duplicate` when the session is no longer open or the user already has a live membership.
+    async fn complete_signup(
+        &self,
+        session_id: uuid::Uuid,
+        member: &Member,
+        member_key: &str,
+        terms: &[AgreedTerm],
+        event: &PartnerEvent,
+    ) -> Result<(), RepositoryError>;
+    /// Marks an open session refused with a reason.
+    async fn refuse_signup(
+        &self,
+        session_id: uuid::Uuid,
+        reason: &str,
+    ) -> Result<(), RepositoryError>;
+    /// Hands out the member key kept for the partner, once; `None` afterwards.
+    async fn take_member_key(
+        &self,
+        session_id: uuid::Uuid,
+    ) -> Result<Option<String>, RepositoryError>;
+    /// Withdraws a member unless it has an open trade; returns false when it has one.
+    async fn withdraw(
+        &self,
+        partner_id: PartnerId,
+        id: MemberId,
+        at: OffsetDateTime,
+    ) -> Result<bool, RepositoryError>;
+}

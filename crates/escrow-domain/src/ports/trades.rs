@@ -1,0 +1,155 @@
+//! Trades: storing transitions with everything they cause, their timers, and reading them back.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::RepositoryError;
+use crate::ids::{MemberId, PartnerId, TradeId};
+use crate::trade::{Timer, Trade, TradeEvent, TradeStatus, Transition};
+
+/// A trade whose timer is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueTimer {
+    /// The trade's partner.
+    pub partner_id: PartnerId,
+    /// The trade.
+    pub trade_id: TradeId,
+    /// The timer.
+    pub timer: Timer,
+}
+
+/// Trades, their events, timers and outbox rows.
+///
+/// `insert_opened` and `save_transition` write the trade, its event, its pending timers and the
+/// outbox rows for its notifications and callback **in one transaction**; `save_transition` refuses
+/// with [`RepositoryError::Conflict`] when the stored version is not `transition.previous_version()`.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TradeRepository: Send + Sync {
+    /// The trade `id` of `partner_id`, or `None` (also when it belongs to another partner).
+    async fn get(
+        &self,
+        partner_id: PartnerId,
+        id: TradeId,
+    ) -> Result<Option<Trade>, RepositoryError>;
+
+    /// Stores a newly opened trade with everything its transition causes.
+    async fn insert_opened(&self, transition: &Transition) -> Result<(), RepositoryError>;
+
+    /// Stores an applied command with everything it causes.
+    async fn save_transition(&self, transition: &Transition) -> Result<(), RepositoryError>;
+
+    /// Timers due at `now`, oldest first, at most `limit`.
+    async fn due_timers(
+        &self,
+        now: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<DueTimer>, RepositoryError>;
+}
+
+/// A page of trades.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TradePage {
+    /// The trades, newest first.
+    pub trades: Vec<Trade>,
+    /// Pass it back for the next page; `None` on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// Where a page of trades ends: trades are listed newest first by (creation time, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TradeCursor {
+    /// Creation time of the last trade of the page, in microseconds since the epoch.
+    pub created_at_micros: i64,
+    /// Its id.
+    pub id: TradeId,
+}
+
+impl TradeCursor {
+    /// The opaque text handed to clients.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.created_at_micros, self.id.0.simple())
+    }
+
+    /// Parses what [`TradeCursor::encode`] produced; `None` for anything else, including an instant
+    /// no trade can have been created at (before 1970 or past the year 9999).
+    pub fn decode(text: &str) -> Option<Self> {
+        let (micros, id) = text.split_once('.')?;
+        let created_at_micros: i64 = micros.parse().ok()?;
+        if created_at_micros < 0 {
+            return None;
+        }
+        let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(created_at_micros) * 1_000)
+            .ok()?;
+        if at.year() > 9999 {
+            return None;
+        }
+        Some(TradeCursor {
+            created_at_micros,
+            id: TradeId(uuid::Uuid::parse_str(id).ok()?),
+        })
+    }
+}
+
+/// Which trades to list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TradeFilter {
+    /// Trades where this member is the buyer.
+    pub buyer_id: Option<MemberId>,
+    /// Trades where this member is the seller.
+    pub seller_id: Option<MemberId>,
+    /// In this status.
+    pub status: Option<TradeStatus>,
+    /// Only held ones.
+    pub held: Option<bool>,
+    /// Continue after this cursor.
+    pub cursor: Option<TradeCursor>,
+    /// At most this many (1–100).
+    pub limit: u32,
+}
+
+/// Reading trades.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait TradeQueries: Send + Sync {
+    /// Trades of `partner_id` (every partner for `None`, operators only) matching `filter`.
+    async fn list(
+        &self,
+        partner_id: Option<PartnerId>,
+        filter: &TradeFilter,
+    ) -> Result<TradePage, RepositoryError>;
+    /// The trade with the partner's own number.
+    async fn by_partner_trade_no(
+        &self,
+        partner_id: PartnerId,
+        partner_trade_no: &str,
+    ) -> Result<Option<Trade>, RepositoryError>;
+    /// A trade's events, in order.
+    async fn events(&self, trade_id: TradeId) -> Result<Vec<TradeEvent>, RepositoryError>;
+    /// A trade by id alone (operators).
+    async fn get_any(&self, trade_id: TradeId) -> Result<Option<Trade>, RepositoryError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_outside_the_instants_a_trade_can_have_is_refused() {
+        let id = uuid::Uuid::nil().simple();
+        for bad in [
+            format!("9223372036854775807.{id}"),
+            format!("-1.{id}"),
+            format!("253402300800000000.{id}"), // 10000-01-01
+            "1.not-a-uuid".to_owned(),
+            "".to_owned(),
+        ] {
+            assert_eq!(TradeCursor::decode(&bad), None, "{bad}");
+        }
+        let good = TradeCursor {
+            created_at_micros: 1_700_000_000_000_000,
+            id: TradeId(uuid::Uuid::nil()),
+        };
+        assert_eq!(TradeCursor::decode(&good.encode()), Some(good));
+    }
+}
