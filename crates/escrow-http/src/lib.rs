@@ -13,6 +13,7 @@
 //! Build the [`AppState`] from the domain's services and hand [`app`] to an `HttpServer`.
 
 pub mod auth;
+pub mod credentials;
 pub mod dto;
 pub mod error;
 pub mod handlers;
@@ -25,7 +26,8 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{web, App, HttpResponse};
 
-pub use auth::{admin_key_hash, LinkSigner, TokenIssuer, TokenKey};
+pub use auth::admin_key_hash;
+pub use credentials::{LinkSigner, TokenIssuer, TokenKey};
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::AppState;
@@ -47,6 +49,16 @@ fn json_error(
 
 /// Registers every route and the extractor settings.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    extractor_settings(cfg);
+    ops_routes(cfg);
+    partner_routes(cfg);
+    member_routes(cfg);
+    admin_routes(cfg);
+    page_routes(cfg);
+}
+
+/// Body limits, and JSON errors for bodies, forms, queries and paths that do not parse.
+fn extractor_settings(cfg: &mut web::ServiceConfig) {
     use actix_web::http::StatusCode;
     cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .app_data(
@@ -66,40 +78,50 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(
             web::PathConfig::default()
                 .error_handler(|e, _| json_error(e, StatusCode::NOT_FOUND, "NOT_FOUND")),
-        )
-        .route("/healthz", web::get().to(ops::healthz))
+        );
+}
+
+/// Health, metrics, the OpenAPI document and its UI.
+fn ops_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))
-        .route("/openapi.json", web::get().to(ops::openapi))
+        .route("/openapi.json", web::get().to(openapi::openapi_json))
         .route("/docs", web::get().to(ops::docs))
         .route("/docs/", web::get().to(ops::docs))
         .route("/docs/init.js", web::get().to(ops::docs_init))
         .route("/docs/swagger-ui-bundle.js", web::get().to(ops::docs_js))
-        .route("/docs/swagger-ui.css", web::get().to(ops::docs_css))
-        // Partner-signed.
-        .route(
-            "/api/v1/members/signup",
-            web::post().to(partner::open_signup),
-        )
-        .route(
-            "/api/v1/members/signup/{id}",
-            web::get().to(partner::signup_session),
-        )
-        .route(
-            "/api/v1/members/{partnerUserId}/status",
-            web::get().to(partner::member_status),
-        )
-        .route(
-            "/api/v1/members/{partnerUserId}/withdrawal",
-            web::post().to(partner::withdraw),
-        )
-        .route("/api/v1/auth/token", web::post().to(partner::token))
-        .route(
-            "/api/v1/trades/{id}/delivered",
-            web::post().to(partner::delivered),
-        )
-        // Member token.
-        .route("/api/v1/products", web::put().to(member::upsert_product))
+        .route("/docs/swagger-ui.css", web::get().to(ops::docs_css));
+}
+
+/// Partner-signed.
+fn partner_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/api/v1/members/signup",
+        web::post().to(partner::open_signup),
+    )
+    .route(
+        "/api/v1/members/signup/{id}",
+        web::get().to(partner::signup_session),
+    )
+    .route(
+        "/api/v1/members/{partnerUserId}/status",
+        web::get().to(partner::member_status),
+    )
+    .route(
+        "/api/v1/members/{partnerUserId}/withdrawal",
+        web::post().to(partner::withdraw),
+    )
+    .route("/api/v1/auth/token", web::post().to(partner::token))
+    .route(
+        "/api/v1/trades/{id}/delivered",
+        web::post().to(partner::delivered),
+    );
+}
+
+/// Member token.
+fn member_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/products", web::put().to(member::upsert_product))
         .route("/api/v1/checkouts", web::post().to(member::create_checkout))
         .route("/api/v1/trades", web::get().to(member::list_trades))
         .route(
@@ -146,9 +168,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/v1/trades/{id}/return-complete",
             web::post().to(member::seller_return_complete),
-        )
-        // Operators.
-        .route("/admin/v1/partners", web::post().to(admin::create_partner))
+        );
+}
+
+/// Operators.
+fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/v1/partners", web::post().to(admin::create_partner))
         .route("/admin/v1/partners", web::get().to(admin::list_partners))
         .route(
             "/admin/v1/partners/{id}/contract",
@@ -182,9 +207,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/v1/holidays/{date}",
             web::delete().to(admin::remove_holiday),
-        )
-        // Hosted pages and the PG.
-        .route("/signup/{id}", web::get().to(pages::signup_page))
+        );
+}
+
+/// Hosted pages and the PG.
+fn page_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/signup/{id}", web::get().to(pages::signup_page))
         .route("/signup/{id}", web::post().to(pages::signup_submit))
         .route("/checkout/{id}", web::get().to(pages::checkout_page))
         .route("/checkout/{id}/pay", web::post().to(pages::checkout_pay))

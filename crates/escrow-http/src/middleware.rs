@@ -55,25 +55,7 @@ where
     let span =
         tracing::info_span!("request", request_id = %id, method = %method, path = %req.path());
     let started = Instant::now();
-    // A path or query carrying an encoded control character (`%00` …) is refused before any handler:
-    // no identifier, code or cursor has one, and NUL cannot even be stored.
-    let refusal = if encodes_control_character(req.uri().path())
-        || encodes_control_character(req.uri().query().unwrap_or(""))
-    {
-        Some(ApiError::invalid(
-            "url",
-            "control characters are not allowed",
-        ))
-    } else if json_api_body_without_json_type(&req) {
-        Some(ApiError::new(
-            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "UNSUPPORTED_MEDIA_TYPE",
-            "요청 본문은 application/json 이어야 합니다.",
-        ))
-    } else {
-        None
-    };
-    let (fut, refused) = match refusal {
+    let (fut, refused) = match refusal(&req) {
         Some(e) => (None, Some(req.into_response(e.as_response()))),
         None => {
             let mut req = req;
@@ -91,83 +73,117 @@ where
                 };
                 // Errors that escaped the handlers (extractors, routing) become SPEC §11 bodies here,
                 // still inside the request's scope so they carry its id.
-                match response {
-                    Ok(res) => {
-                        let status = res.status();
-                        // Every 5xx says why in the log (handlers log their own cause too; this
-                        // catches what escaped them, such as a response that could not be built).
-                        if status.is_server_error() {
-                            match res.response().error() {
-                                Some(e) => tracing::error!(status = status.as_u16(), error = %e, debug = ?e, "request failed"),
-                                None => tracing::error!(status = status.as_u16(), "request failed"),
-                            }
-                        }
-                        let is_json_or_html = res
-                            .headers()
-                            .get(CONTENT_TYPE)
-                            .and_then(|v| v.to_str().ok())
-                            .is_some_and(|v| {
-                                v.starts_with("application/json") || v.starts_with("text/html")
-                            });
-                        if status.as_u16() >= 400 && !is_json_or_html {
-                            let (code, message) = code_for(status);
-                            let (req, _) = res.into_parts();
-                            let body = actix_web::ResponseError::error_response(&ApiError::new(
-                                status, code, message,
-                            ));
-                            Ok(ServiceResponse::new(req, body))
-                        } else {
-                            Ok(res.map_into_boxed_body())
-                        }
-                    }
-                    Err(e) => {
-                        let status = e.as_response_error().status_code();
-                        if status.is_server_error() {
-                            tracing::error!(status = status.as_u16(), error = %e, debug = ?e, "request failed");
-                        }
-                        let (code, message) = code_for(status);
-                        let body: HttpResponse = actix_web::ResponseError::error_response(
-                            &ApiError::new(status, code, message),
-                        );
-                        Err(actix_web::error::InternalError::from_response(e, body).into())
-                    }
-                }
+                with_error_body(response)
             })
             .instrument(span.clone())
             .await;
         let _enter = span.enter();
-        match result {
-            Ok(mut res) => {
-                secure_headers(res.headers_mut());
-                if let Ok(v) = HeaderValue::from_str(&id) {
-                    res.headers_mut().insert(
-                        actix_web::http::header::HeaderName::from_static("x-request-id"),
-                        v,
-                    );
+        result.map(|res| served(res, &id, metrics, &method, started))
+    }
+}
+
+/// Why a request is refused before any handler: a path or query carrying an encoded control
+/// character (`%00` …: no identifier, code or cursor has one, and NUL cannot even be stored), or a
+/// JSON API body sent without a JSON content type.
+fn refusal(req: &ServiceRequest) -> Option<ApiError> {
+    if encodes_control_character(req.uri().path())
+        || encodes_control_character(req.uri().query().unwrap_or(""))
+    {
+        Some(ApiError::invalid(
+            "url",
+            "control characters are not allowed",
+        ))
+    } else if json_api_body_without_json_type(req) {
+        Some(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "요청 본문은 application/json 이어야 합니다.",
+        ))
+    } else {
+        None
+    }
+}
+
+/// An error response that is not JSON or HTML (from an extractor or the router) gets SPEC §11's
+/// body; every 5xx is logged with its cause.
+fn with_error_body(
+    response: Result<ServiceResponse<BoxBody>, Error>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    match response {
+        Ok(res) => {
+            let status = res.status();
+            // Every 5xx says why in the log (handlers log their own cause too; this
+            // catches what escaped them, such as a response that could not be built).
+            if status.is_server_error() {
+                match res.response().error() {
+                    Some(e) => {
+                        tracing::error!(status = status.as_u16(), error = %e, debug = ?e, "request failed")
+                    }
+                    None => tracing::error!(status = status.as_u16(), "request failed"),
                 }
-                let route = res
-                    .request()
-                    .match_pattern()
-                    .unwrap_or_else(|| "unmatched".to_owned());
-                let status = res.status().as_u16();
-                if let Some(m) = metrics {
-                    m.requests
-                        .with_label_values(&[&method, &route, &status.to_string()])
-                        .inc();
-                    m.durations
-                        .with_label_values(&[&route])
-                        .observe(started.elapsed().as_secs_f64());
-                }
-                tracing::info!(
-                    status,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "served"
-                );
-                Ok(res)
             }
-            Err(e) => Err(e),
+            let is_json_or_html = res
+                .headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+            if status.as_u16() >= 400 && !is_json_or_html {
+                let (code, message) = code_for(status);
+                let (req, _) = res.into_parts();
+                let body =
+                    actix_web::ResponseError::error_response(&ApiError::new(status, code, message));
+                Ok(ServiceResponse::new(req, body))
+            } else {
+                Ok(res.map_into_boxed_body())
+            }
+        }
+        Err(e) => {
+            let status = e.as_response_error().status_code();
+            if status.is_server_error() {
+                tracing::error!(status = status.as_u16(), error = %e, debug = ?e, "request failed");
+            }
+            let (code, message) = code_for(status);
+            let body: HttpResponse =
+                actix_web::ResponseError::error_response(&ApiError::new(status, code, message));
+            Err(actix_web::error::InternalError::from_response(e, body).into())
         }
     }
+}
+
+/// The security headers and request id on a response, its metrics and its log line.
+fn served(
+    mut res: ServiceResponse<BoxBody>,
+    id: &str,
+    metrics: Option<crate::metrics::Metrics>,
+    method: &str,
+    started: Instant,
+) -> ServiceResponse<BoxBody> {
+    secure_headers(res.headers_mut());
+    if let Ok(v) = HeaderValue::from_str(id) {
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            v,
+        );
+    }
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let status = res.status().as_u16();
+    if let Some(m) = metrics {
+        m.requests
+            .with_label_values(&[method, &route, &status.to_string()])
+            .inc();
+        m.durations
+            .with_label_values(&[&route])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    tracing::info!(
+        status,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "served"
+    );
+    res
 }
 
 /// How long a client may take to send a request body once its headers arrived.

@@ -51,7 +51,7 @@ impl Modify for Security {
         admin::create_partner, admin::list_partners, admin::set_contract, admin::get_contract, admin::search_trades,
         admin::get_trade, admin::trade_action, admin::refund_queue, admin::holidays, admin::add_holiday,
         admin::remove_holiday, admin::dead_letters, admin::replay, admin::bank_file,
-        ops::healthz, ops::readyz, ops::metrics, ops::openapi,
+        ops::healthz, ops::readyz, ops::metrics, openapi_json,
     ),
     components(schemas(
         dto::ErrorBody, member::Empty, dto::TradeCallback, dto::PaymentFailedData,
@@ -131,4 +131,10 @@ pub fn document() -> serde_json::Value {
         .collect();
     doc["webhooks"] = serde_json::Value::Object(webhooks);
     doc
+}
+
+/// The OpenAPI document, generated from the handlers.
+#[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, body = Object)))]
+pub async fn openapi_json() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().json(document())
 }

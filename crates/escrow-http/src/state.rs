@@ -8,7 +8,7 @@ use escrow_domain::ports::{
 };
 use escrow_domain::services::{CheckoutService, MemberService, ProductService, TradeService};
 
-use crate::auth::{LinkSigner, TokenIssuer};
+use crate::credentials::{LinkSigner, TokenIssuer};
 use crate::metrics::Metrics;
 
 /// Shared state of the HTTP adapter (one per process; cheap to clone).

@@ -1,5 +1,6 @@
-//! Operations: liveness, readiness (database reachable), Prometheus metrics, the OpenAPI document and
-//! Swagger UI (served from files bundled in the crate, so the page loads nothing from outside).
+//! Operations: liveness, readiness (database reachable), Prometheus metrics and Swagger UI (served
+//! from files bundled in the crate, so the page loads nothing from outside). The OpenAPI document
+//! itself is served by `openapi`.
 
 use actix_web::{web, HttpResponse};
 
@@ -26,12 +27,6 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())
-}
-
-/// The OpenAPI document, generated from the handlers.
-#[utoipa::path(get, path = "/openapi.json", tag = "ops", responses((status = 200, body = Object)))]
-pub async fn openapi() -> HttpResponse {
-    HttpResponse::Ok().json(crate::openapi::document())
 }
 
 const SWAGGER_JS: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js");
