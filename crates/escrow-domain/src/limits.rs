@@ -141,16 +141,22 @@ impl SellerLimitPolicy {
         }
     }
 
+    /// The Asia/Seoul date the calendar period of `window` containing `now` starts on (today, or the
+    /// 1st of the month): what counters and reservations are keyed by.
+    pub fn period_start_date(&self, window: LimitWindow, now: OffsetDateTime) -> Date {
+        let today = seoul_date(now);
+        match window {
+            LimitWindow::Day => today,
+            LimitWindow::Month => month_start(today),
+        }
+    }
+
     /// The four counters a payment with `method` at `now` adds to (calendar windows), with their caps.
     pub fn counters(&self, method: PaymentMethod, now: OffsetDateTime) -> [LimitCounter; 4] {
-        let today = seoul_date(now);
         let counter = |window, scope| LimitCounter {
             window,
             scope,
-            period_start: match window {
-                LimitWindow::Day => today,
-                LimitWindow::Month => month_start(today),
-            },
+            period_start: self.period_start_date(window, now),
             cap: self.set(window).cap(scope),
         };
         [

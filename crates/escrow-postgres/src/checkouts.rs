@@ -1,32 +1,26 @@
-//! Checkouts: the `CheckoutRepository` port, with the seller-limit reservation and the idempotency key
-//! in the checkout's own transaction.
-//!
-//! Calendar windows keep one counter row per (seller, window, scope, period) and add to it with a
-//! single conditional update (`used + amount <= cap`), so concurrent checkouts can never pass a cap:
-//! the row lock serialises them and the loser sees the winner's sum. Rolling windows have no fixed
-//! period to count in, so they take a per-seller advisory lock and sum the unreleased reservations.
+//! Checkouts: the `CheckoutRepository` port, with the seller-limit reservation (`seller_limits`) and
+//! the idempotency key in the checkout's own transaction.
 
 use async_trait::async_trait;
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use escrow_domain::checkout::{Checkout, CheckoutStatus, IdempotencyKey, OpenedCheckout};
-use escrow_domain::contract::{PaymentMethod, SellerLimitPolicy, TradeType, WindowKind};
+use escrow_domain::contract::{PaymentMethod, SellerLimitPolicy, TradeType};
 use escrow_domain::ids::{CheckoutId, MemberId, PartnerId, ProductId, TradeId};
-use escrow_domain::limits::{LimitCounter, LimitExceeded, LimitScope, LimitUsage, LimitWindow};
+use escrow_domain::limits::LimitWindow;
 use escrow_domain::money::{Currency, Money};
-use escrow_domain::payment::PgTransactionRef;
 use escrow_domain::ports::RepositoryError;
 use escrow_domain::ports::{CheckoutRepository, OpenCheckoutError};
 use escrow_domain::product::ProductStatus;
 use escrow_domain::quote::Quote;
-use time::{Date, Duration, OffsetDateTime};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::errors::{corrupt, pool_error, storage_error};
 use crate::migrate::DbPool;
-use crate::schema::{
-    checkouts, idempotency_keys, limit_reservations, products, seller_limit_usage,
-};
+use crate::schema::{checkouts, idempotency_keys, limit_reservations, products};
+use crate::seller_limits::{release_reservation, reserve_limits};
+pub use crate::seller_limits::{set_usage, stored_usage};
 
 /// The `refunds.reason` of money captured for a checkout that was no longer open.
 pub(crate) const LATE_CONFIRMATION: &str = "LATE_CONFIRMATION";
@@ -145,20 +139,6 @@ impl TryFrom<CheckoutRow> for Checkout {
     }
 }
 
-fn scope_code(scope: LimitScope) -> &'static str {
-    match scope {
-        LimitScope::Total => "TOTAL",
-        LimitScope::Method(m) => m.code(),
-    }
-}
-
-fn window_code(window: LimitWindow) -> &'static str {
-    match window {
-        LimitWindow::Day => "DAY",
-        LimitWindow::Month => "MONTH",
-    }
-}
-
 #[derive(Debug)]
 enum OpenError {
     Refused(OpenCheckoutError),
@@ -177,190 +157,10 @@ impl From<RepositoryError> for OpenError {
     }
 }
 
-/// What a seller has used in the windows containing `now`, from the counter rows (calendar windows).
-async fn counter_usage(
+pub(crate) async fn load(
     conn: &mut AsyncPgConnection,
-    seller: Uuid,
-    method: PaymentMethod,
-    limits: &SellerLimitPolicy,
-    now: OffsetDateTime,
-) -> Result<LimitUsage, diesel::result::Error> {
-    let mut usage = LimitUsage::default();
-    for counter in limits.counters(method, now) {
-        let used: Option<i64> = seller_limit_usage::table
-            .filter(seller_limit_usage::seller_id.eq(seller))
-            .filter(seller_limit_usage::limit_window.eq(window_code(counter.window)))
-            .filter(seller_limit_usage::scope.eq(scope_code(counter.scope)))
-            .filter(seller_limit_usage::period_start.eq(counter.period_start))
-            .select(seller_limit_usage::used)
-            .first(conn)
-            .await
-            .optional()?;
-        let used = used.unwrap_or(0);
-        match (counter.window, counter.scope) {
-            (LimitWindow::Day, LimitScope::Total) => usage.day_total = used,
-            (LimitWindow::Day, LimitScope::Method(_)) => usage.day_method = used,
-            (LimitWindow::Month, LimitScope::Total) => usage.month_total = used,
-            (LimitWindow::Month, LimitScope::Method(_)) => usage.month_method = used,
-        }
-    }
-    Ok(usage)
-}
-
-/// What a seller has reserved and not released since `since`, per method and in total.
-async fn rolling_sum(
-    conn: &mut AsyncPgConnection,
-    seller: Uuid,
-    method: PaymentMethod,
-    since: OffsetDateTime,
-) -> Result<(i64, i64), diesel::result::Error> {
-    let rows: Vec<(String, i64)> = limit_reservations::table
-        .filter(limit_reservations::seller_id.eq(seller))
-        .filter(limit_reservations::reserved_at.gt(since))
-        .filter(limit_reservations::released_at.is_null())
-        .select((limit_reservations::method, limit_reservations::amount))
-        .load(conn)
-        .await?;
-    let total = rows.iter().map(|(_, a)| *a).sum();
-    let by_method = rows
-        .iter()
-        .filter(|(m, _)| m == method.code())
-        .map(|(_, a)| *a)
-        .sum();
-    Ok((total, by_method))
-}
-
-/// Reserves `amount` on the seller's limits at `now`, or says which cap refuses it.
-async fn reserve_limits(
-    conn: &mut AsyncPgConnection,
-    seller: Uuid,
-    method: PaymentMethod,
-    amount: Money,
-    limits: &SellerLimitPolicy,
-    now: OffsetDateTime,
-) -> Result<(), OpenError> {
-    let refused = |e: LimitExceeded| OpenError::Refused(OpenCheckoutError::SellerLimitExceeded(e));
-    match limits.window_kind {
-        WindowKind::Calendar => {
-            for counter in limits.counters(method, now) {
-                let key = (
-                    seller_limit_usage::seller_id.eq(seller),
-                    seller_limit_usage::limit_window.eq(window_code(counter.window)),
-                    seller_limit_usage::scope.eq(scope_code(counter.scope)),
-                    seller_limit_usage::period_start.eq(counter.period_start),
-                );
-                diesel::insert_into(seller_limit_usage::table)
-                    .values((
-                        key,
-                        seller_limit_usage::currency.eq(amount.currency().code()),
-                        seller_limit_usage::used.eq(0i64),
-                        seller_limit_usage::cap.eq(counter.cap),
-                    ))
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await?;
-                let added = diesel::update(
-                    seller_limit_usage::table
-                        .filter(key.0)
-                        .filter(key.1)
-                        .filter(key.2)
-                        .filter(key.3)
-                        .filter((seller_limit_usage::used + amount.minor_units()).le(counter.cap)),
-                )
-                .set((
-                    seller_limit_usage::used.eq(seller_limit_usage::used + amount.minor_units()),
-                    seller_limit_usage::cap.eq(counter.cap),
-                ))
-                .execute(conn)
-                .await?;
-                if added != 1 {
-                    let usage = counter_usage(conn, seller, method, limits, now).await?;
-                    return Err(match limits.check(method, amount, &usage, now) {
-                        Err(e) => refused(e),
-                        // The counter refused although the sums fit: its cap is the contract's, so this
-                        // only happens with a counter above its cap; report that counter.
-                        Ok(()) => refused(LimitExceeded {
-                            window: counter.window,
-                            scope: counter.scope,
-                            limit: Money::new(counter.cap, amount.currency()),
-                            used: Money::new(counter.cap, amount.currency()),
-                            remaining: Money::zero(amount.currency()),
-                            resets_at: limits.period(counter.window, now).resets_at,
-                        }),
-                    });
-                }
-            }
-        }
-        WindowKind::Rolling => {
-            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
-                .bind::<diesel::sql_types::Text, _>(seller.to_string())
-                .execute(conn)
-                .await?;
-            let (day_total, day_method) =
-                rolling_sum(conn, seller, method, now - Duration::hours(24)).await?;
-            let (month_total, month_method) =
-                rolling_sum(conn, seller, method, now - Duration::days(30)).await?;
-            let usage = LimitUsage {
-                day_total,
-                day_method,
-                month_total,
-                month_method,
-            };
-            limits.check(method, amount, &usage, now).map_err(refused)?;
-        }
-    }
-    Ok(())
-}
-
-/// Releases what checkout `checkout_id` reserved, once; a second call does nothing.
-pub(crate) async fn release_reservation(
-    conn: &mut AsyncPgConnection,
-    checkout_id: Uuid,
-    now: OffsetDateTime,
-) -> Result<(), RepositoryError> {
-    let released: Option<(Uuid, String, i64, Date, Date)> = diesel::update(
-        limit_reservations::table
-            .filter(limit_reservations::checkout_id.eq(checkout_id))
-            .filter(limit_reservations::released_at.is_null()),
-    )
-    .set(limit_reservations::released_at.eq(Some(now)))
-    .returning((
-        limit_reservations::seller_id,
-        limit_reservations::method,
-        limit_reservations::amount,
-        limit_reservations::day_start,
-        limit_reservations::month_start,
-    ))
-    .get_result(conn)
-    .await
-    .optional()
-    .map_err(storage_error)?;
-    let Some((seller, method, amount, day, month)) = released else {
-        return Ok(());
-    };
-    for (window, period, scope) in [
-        ("DAY", day, method.as_str()),
-        ("DAY", day, "TOTAL"),
-        ("MONTH", month, method.as_str()),
-        ("MONTH", month, "TOTAL"),
-    ] {
-        // Rolling windows have no counter rows: nothing to decrement there.
-        diesel::update(
-            seller_limit_usage::table
-                .filter(seller_limit_usage::seller_id.eq(seller))
-                .filter(seller_limit_usage::limit_window.eq(window))
-                .filter(seller_limit_usage::scope.eq(scope))
-                .filter(seller_limit_usage::period_start.eq(period)),
-        )
-        .set(seller_limit_usage::used.eq(seller_limit_usage::used - amount))
-        .execute(conn)
-        .await
-        .map_err(storage_error)?;
-    }
-    Ok(())
-}
-
-async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<Checkout>, RepositoryError> {
+    id: Uuid,
+) -> Result<Option<Checkout>, RepositoryError> {
     checkouts::table
         .filter(checkouts::id.eq(id))
         .select(CheckoutRow::as_select())
@@ -375,7 +175,7 @@ async fn load(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<Checkout>
 /// Checkouts in PostgreSQL.
 #[derive(Clone)]
 pub struct PgCheckoutRepository {
-    pool: DbPool,
+    pub(crate) pool: DbPool,
 }
 
 impl PgCheckoutRepository {
@@ -461,20 +261,22 @@ impl CheckoutRepository for PgCheckoutRepository {
                     limits,
                     checkout.created_at,
                 )
-                .await?;
+                .await?
+                .map_err(|e| OpenError::Refused(OpenCheckoutError::SellerLimitExceeded(e)))?;
                 diesel::insert_into(checkouts::table)
                     .values(&row)
                     .execute(conn)
                     .await?;
-                let counters = limits.counters(checkout.method, checkout.created_at);
+                let period_start =
+                    |window: LimitWindow| limits.period_start_date(window, checkout.created_at);
                 diesel::insert_into(limit_reservations::table)
                     .values((
                         limit_reservations::checkout_id.eq(checkout.id.0),
                         limit_reservations::seller_id.eq(checkout.seller_id.0),
                         limit_reservations::method.eq(checkout.method.code()),
                         limit_reservations::amount.eq(amount.minor_units()),
-                        limit_reservations::day_start.eq(counters[0].period_start),
-                        limit_reservations::month_start.eq(counters[2].period_start),
+                        limit_reservations::day_start.eq(period_start(LimitWindow::Day)),
+                        limit_reservations::month_start.eq(period_start(LimitWindow::Month)),
                         limit_reservations::reserved_at.eq(checkout.created_at),
                     ))
                     .execute(conn)
@@ -536,7 +338,7 @@ impl CheckoutRepository for PgCheckoutRepository {
             (CheckoutStatus::Failed, Some(failure_code.to_owned()))
         };
         let mut conn = self.pool.get().await.map_err(pool_error)?;
-        conn.transaction(async move |conn| -> Result<_, crate::trades::TxError> {
+        conn.transaction(async move |conn| -> Result<_, crate::errors::TxError> {
             let failed: Option<(Uuid, Option<String>)> = diesel::update(
                 checkouts::table
                     .filter(checkouts::id.eq(id.0))
@@ -564,7 +366,7 @@ impl CheckoutRepository for PgCheckoutRepository {
                     "code": failure_code,
                 }),
             };
-            crate::trades::insert_partner_event(conn, partner_id.0, &event, now).await?;
+            crate::outbox::insert_partner_event(conn, partner_id.0, &event, now).await?;
             diesel::update(
                 products::table
                     .filter(products::id.eq(product))
@@ -580,286 +382,5 @@ impl CheckoutRepository for PgCheckoutRepository {
         })
         .await
         .map_err(|e| e.0)
-    }
-}
-
-/// The stored usage counter of a seller (tests and the admin API).
-pub async fn stored_usage(
-    pool: &DbPool,
-    seller: MemberId,
-    window: LimitWindow,
-    scope: LimitScope,
-    period_start: Date,
-) -> Result<i64, RepositoryError> {
-    let mut conn = pool.get().await.map_err(pool_error)?;
-    let used: Option<i64> = seller_limit_usage::table
-        .filter(seller_limit_usage::seller_id.eq(seller.0))
-        .filter(seller_limit_usage::limit_window.eq(window_code(window)))
-        .filter(seller_limit_usage::scope.eq(scope_code(scope)))
-        .filter(seller_limit_usage::period_start.eq(period_start))
-        .select(seller_limit_usage::used)
-        .first(&mut conn)
-        .await
-        .optional()
-        .map_err(storage_error)?;
-    Ok(used.unwrap_or(0))
-}
-
-/// Sets a seller's usage counter (operators correcting a counter; tests preparing one).
-pub async fn set_usage(
-    pool: &DbPool,
-    seller: MemberId,
-    counter: &LimitCounter,
-    currency: Currency,
-    used: i64,
-) -> Result<(), RepositoryError> {
-    let mut conn = pool.get().await.map_err(pool_error)?;
-    diesel::insert_into(seller_limit_usage::table)
-        .values((
-            seller_limit_usage::seller_id.eq(seller.0),
-            seller_limit_usage::limit_window.eq(window_code(counter.window)),
-            seller_limit_usage::scope.eq(scope_code(counter.scope)),
-            seller_limit_usage::period_start.eq(counter.period_start),
-            seller_limit_usage::currency.eq(currency.code()),
-            seller_limit_usage::used.eq(used),
-            seller_limit_usage::cap.eq(counter.cap),
-        ))
-        .on_conflict((
-            seller_limit_usage::seller_id,
-            seller_limit_usage::limit_window,
-            seller_limit_usage::scope,
-            seller_limit_usage::period_start,
-        ))
-        .do_update()
-        .set(seller_limit_usage::used.eq(used))
-        .execute(&mut conn)
-        .await
-        .map_err(storage_error)?;
-    Ok(())
-}
-
-#[async_trait]
-impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
-    async fn checkout(&self, id: CheckoutId) -> Result<Option<Checkout>, RepositoryError> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        load(&mut conn, id.0).await
-    }
-
-    async fn checkout_by_transaction(
-        &self,
-        gateway: &str,
-        transaction_id: &str,
-    ) -> Result<Option<Checkout>, RepositoryError> {
-        use crate::schema::pg_transactions as t;
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        // Any transaction started for the checkout (the buyer may have pressed pay twice).
-        checkouts::table
-            .filter(
-                checkouts::id.eq_any(
-                    t::table
-                        .filter(t::gateway.eq(gateway))
-                        .filter(t::transaction_id.eq(transaction_id))
-                        .filter(t::outcome.eq("STARTED"))
-                        .select(t::checkout_id),
-                ),
-            )
-            .select(CheckoutRow::as_select())
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(storage_error)?
-            .map(Checkout::try_from)
-            .transpose()
-    }
-
-    async fn attach_transaction(
-        &self,
-        id: CheckoutId,
-        gateway: &str,
-        transaction_id: &str,
-    ) -> Result<(), RepositoryError> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        conn.transaction(async move |conn| -> Result<_, crate::trades::TxError> {
-            let updated = diesel::update(
-                checkouts::table
-                    .filter(checkouts::id.eq(id.0))
-                    .filter(checkouts::status.eq(CheckoutStatus::Open.code())),
-            )
-            .set((
-                checkouts::pg_gateway.eq(Some(gateway)),
-                checkouts::pg_transaction_id.eq(Some(transaction_id)),
-                checkouts::updated_at.eq(OffsetDateTime::now_utc()),
-            ))
-            .execute(conn)
-            .await?;
-            if updated != 1 {
-                return Err(crate::trades::TxError(RepositoryError::Duplicate(
-                    "checkout is not open".into(),
-                )));
-            }
-            diesel::insert_into(crate::schema::pg_transactions::table)
-                .values((
-                    crate::schema::pg_transactions::checkout_id.eq(id.0),
-                    crate::schema::pg_transactions::gateway.eq(gateway),
-                    crate::schema::pg_transactions::transaction_id.eq(transaction_id),
-                    crate::schema::pg_transactions::outcome.eq("STARTED"),
-                ))
-                .execute(conn)
-                .await?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| e.0)
-    }
-
-    async fn record_verification(
-        &self,
-        id: CheckoutId,
-        transaction_id: &str,
-        outcome: &str,
-        failure_code: Option<String>,
-    ) -> Result<(), RepositoryError> {
-        use crate::schema::pg_transactions as t;
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        let gateway: Option<Option<String>> = checkouts::table
-            .filter(checkouts::id.eq(id.0))
-            .select(checkouts::pg_gateway)
-            .first(&mut conn)
-            .await
-            .optional()
-            .map_err(storage_error)?;
-        diesel::insert_into(t::table)
-            .values((
-                t::checkout_id.eq(id.0),
-                t::gateway.eq(gateway.flatten().unwrap_or_default()),
-                t::transaction_id.eq(transaction_id),
-                t::outcome.eq(outcome),
-                t::failure_code.eq(failure_code),
-            ))
-            .execute(&mut conn)
-            .await
-            .map_err(storage_error)?;
-        Ok(())
-    }
-
-    async fn record_late_confirmation(
-        &self,
-        checkout: &Checkout,
-        transaction_id: &str,
-        now: OffsetDateTime,
-    ) -> Result<bool, RepositoryError> {
-        use crate::schema::refunds;
-        let amount = checkout.quote.payment_amount;
-        let checkout = checkout.clone();
-        let transaction_id = transaction_id.to_owned();
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        conn.transaction(async move |conn| -> Result<_, crate::trades::TxError> {
-            let inserted = diesel::insert_into(refunds::table)
-                .values((
-                    refunds::checkout_id.eq(Some(checkout.id.0)),
-                    refunds::pg_transaction_id.eq(Some(&transaction_id)),
-                    refunds::reason.eq(LATE_CONFIRMATION),
-                    refunds::amount.eq(amount.minor_units()),
-                    refunds::currency.eq(amount.currency().code()),
-                    refunds::status.eq(escrow_domain::money_out::RefundStatus::Pending.code()),
-                    refunds::created_at.eq(now),
-                ))
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
-            if inserted == 0 {
-                return Ok(false);
-            }
-            let event = escrow_domain::ports::PartnerEvent {
-                event_type: "payment.refunded",
-                data: serde_json::json!({
-                    "checkoutId": checkout.id,
-                    "partnerTradeNo": checkout.partner_trade_no,
-                    "transactionId": transaction_id,
-                    "amount": amount.minor_units(),
-                    "currency": amount.currency().code(),
-                    "reason": LATE_CONFIRMATION,
-                }),
-            };
-            crate::trades::insert_partner_event(conn, checkout.partner_id.0, &event, now).await?;
-            Ok(true)
-        })
-        .await
-        .map_err(|e| e.0)
-    }
-
-    async fn prune_idempotency_keys(&self, before: OffsetDateTime) -> Result<u64, RepositoryError> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        let n =
-            diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)))
-                .execute(&mut conn)
-                .await
-                .map_err(storage_error)?;
-        Ok(u64::try_from(n).unwrap_or(0))
-    }
-
-    async fn transactions_to_reconcile(
-        &self,
-        ended_after: OffsetDateTime,
-        now: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<PgTransactionRef>, RepositoryError> {
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            gateway: String,
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            transaction_id: String,
-        }
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        let rows: Vec<Row> = diesel::sql_query(
-            "UPDATE pg_transactions SET reconciled_at = $6 WHERE id IN ( \
-               SELECT p.id FROM pg_transactions p JOIN checkouts c ON c.id = p.checkout_id \
-               WHERE p.outcome = 'STARTED' AND c.updated_at > $1 \
-                 AND (c.status <> $2 OR c.pg_transaction_id IS DISTINCT FROM p.transaction_id) \
-                 AND c.status <> $3 \
-                 AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.pg_transaction_id = p.transaction_id AND r.reason = $4) \
-               ORDER BY p.reconciled_at NULLS FIRST, p.id LIMIT $5 FOR UPDATE OF p SKIP LOCKED) \
-             RETURNING gateway, transaction_id",
-        )
-        .bind::<diesel::sql_types::Timestamptz, _>(ended_after)
-        .bind::<diesel::sql_types::Text, _>(CheckoutStatus::Paid.code())
-        .bind::<diesel::sql_types::Text, _>(CheckoutStatus::Open.code())
-        .bind::<diesel::sql_types::Text, _>(LATE_CONFIRMATION)
-        .bind::<diesel::sql_types::Int8, _>(i64::from(limit))
-        .bind::<diesel::sql_types::Timestamptz, _>(now)
-        .load(&mut conn)
-        .await
-        .map_err(storage_error)?;
-        let mut ids: Vec<PgTransactionRef> = rows
-            .into_iter()
-            .map(|r| PgTransactionRef {
-                gateway: r.gateway,
-                transaction_id: r.transaction_id,
-            })
-            .collect();
-        ids.sort();
-        ids.dedup();
-        Ok(ids)
-    }
-
-    async fn expired_checkouts(
-        &self,
-        now: OffsetDateTime,
-        limit: u32,
-    ) -> Result<Vec<Checkout>, RepositoryError> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        checkouts::table
-            .filter(checkouts::status.eq(CheckoutStatus::Open.code()))
-            .filter(checkouts::expires_at.le(now))
-            .order(checkouts::expires_at.asc())
-            .limit(i64::from(limit))
-            .select(CheckoutRow::as_select())
-            .load(&mut conn)
-            .await
-            .map_err(storage_error)?
-            .into_iter()
-            .map(Checkout::try_from)
-            .collect()
     }
 }

@@ -37,3 +37,19 @@ pub(crate) fn pool_error(e: impl std::fmt::Display) -> RepositoryError {
 pub(crate) fn corrupt(what: impl std::fmt::Display) -> RepositoryError {
     RepositoryError::Unavailable(format!("stored data does not map to the domain: {what}"))
 }
+
+/// Why a transaction closure failed: storage, or a rule the database enforces.
+#[derive(Debug)]
+pub(crate) struct TxError(pub RepositoryError);
+
+impl From<diesel::result::Error> for TxError {
+    fn from(e: diesel::result::Error) -> Self {
+        TxError(storage_error(e))
+    }
+}
+
+impl From<RepositoryError> for TxError {
+    fn from(e: RepositoryError) -> Self {
+        TxError(e)
+    }
+}

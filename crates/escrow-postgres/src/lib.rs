@@ -18,11 +18,14 @@ pub mod cluster;
 pub mod directory;
 mod errors;
 pub mod migrate;
+mod money_out;
 pub mod outbox;
+mod payment_records;
 pub mod queries;
 pub mod rules;
 pub mod schema;
 pub mod sealing;
+mod seller_limits;
 pub mod trades;
 
 #[cfg(feature = "testing")]

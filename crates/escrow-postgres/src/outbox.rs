@@ -3,19 +3,20 @@
 
 use async_trait::async_trait;
 use diesel::{ExpressionMethods, QueryDsl};
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use escrow_domain::delivery::{
     AttemptOutcome, OutboxKind, OutboxMessage, OutboxStats, OutboxStore,
 };
 use escrow_domain::ids::{PartnerId, TradeId};
 use escrow_domain::ports::RepositoryError;
+use escrow_domain::trade::Transition;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::errors::TxError;
 use crate::errors::{corrupt, pool_error, storage_error};
 use crate::migrate::DbPool;
 use crate::schema::{outbox, outbox_attempts};
-use crate::trades::TxError;
 
 /// The outbox.
 #[derive(Clone)]
@@ -265,4 +266,61 @@ impl OutboxStore for PgOutbox {
             oldest_pending_seconds: s.oldest.map_or(0, |o| (now - o).whole_seconds().max(0)),
         })
     }
+}
+
+/// Queues a partner callback that is not about a trade's state, in the caller's transaction.
+pub(crate) async fn insert_partner_event(
+    conn: &mut AsyncPgConnection,
+    partner_id: Uuid,
+    event: &escrow_domain::ports::PartnerEvent,
+    now: OffsetDateTime,
+) -> Result<(), RepositoryError> {
+    let event_id = Uuid::new_v4();
+    let occurred_at = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(corrupt)?;
+    let body = serde_json::json!({
+        "eventId": event_id,
+        "type": event.event_type,
+        "occurredAt": occurred_at,
+        "sequence": serde_json::Value::Null,
+        "data": event.data,
+    });
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::event_id.eq(event_id),
+            outbox::kind.eq("CALLBACK"),
+            outbox::partner_id.eq(partner_id),
+            outbox::payload.eq(body),
+            outbox::next_attempt_at.eq(now),
+            outbox::created_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map_err(storage_error)?;
+    Ok(())
+}
+
+pub(crate) async fn insert_outbox(
+    conn: &mut AsyncPgConnection,
+    event_id: Uuid,
+    kind: &str,
+    t: &Transition,
+    payload: serde_json::Value,
+) -> Result<(), RepositoryError> {
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::event_id.eq(event_id),
+            outbox::kind.eq(kind),
+            outbox::partner_id.eq(t.trade.partner_id.0),
+            outbox::trade_id.eq(Some(t.trade.id.0)),
+            outbox::sequence.eq(Some(t.trade.version)),
+            outbox::payload.eq(payload),
+            outbox::next_attempt_at.eq(t.event.at),
+            outbox::created_at.eq(t.event.at),
+        ))
+        .execute(conn)
+        .await
+        .map_err(storage_error)?;
+    Ok(())
 }

@@ -8,22 +8,17 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use escrow_domain::checkout::CheckoutStatus;
 use escrow_domain::ids::{PartnerId, TradeId};
-use escrow_domain::money_out::{PayoutStatus, RefundStatus};
 use escrow_domain::notification::Recipient;
 use escrow_domain::ports::{DueTimer, RepositoryError, TradeRepository};
-use escrow_domain::product::ProductStatus;
 use escrow_domain::trade::{
-    Actor, MoneyEffect, ProductEffect, Timer, TimerKind, Trade, TradeStatus, Transition,
-    WithdrawalStatus,
+    Actor, Timer, TimerKind, Trade, TradeStatus, Transition, WithdrawalStatus,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::errors::{corrupt, pool_error, storage_error};
+use crate::errors::{corrupt, pool_error, storage_error, TxError};
 use crate::migrate::DbPool;
-use crate::schema::{
-    checkouts, outbox, payouts, products, refunds, trade_events, trade_timers, trades,
-};
+use crate::schema::{checkouts, products, trade_events, trade_timers, trades};
 
 /// A `trades` row.
 #[derive(
@@ -304,7 +299,7 @@ async fn write_event_and_outbox(
         .await
         .map_err(storage_error)?;
     for (event_id, kind, payload) in outbox_rows(t, document)? {
-        insert_outbox(conn, event_id, kind, t, payload).await?;
+        crate::outbox::insert_outbox(conn, event_id, kind, t, payload).await?;
     }
     Ok(())
 }
@@ -319,7 +314,7 @@ async fn write_side_tables(
     if t.timers_changed {
         write_timers(conn, t).await?;
     }
-    write_money_and_product(conn, t, trade, now).await
+    crate::money_out::write_money_and_product(conn, t, trade, now).await
 }
 
 async fn write_timers(conn: &mut AsyncPgConnection, t: &Transition) -> Result<(), RepositoryError> {
@@ -345,170 +340,6 @@ async fn write_timers(conn: &mut AsyncPgConnection, t: &Transition) -> Result<()
     Ok(())
 }
 
-async fn write_money_and_product(
-    conn: &mut AsyncPgConnection,
-    t: &Transition,
-    trade: &Trade,
-    now: OffsetDateTime,
-) -> Result<(), RepositoryError> {
-    let currency = trade.quote.payment_amount.currency().code();
-    for effect in &t.money {
-        match effect {
-            MoneyEffect::Refund { amount, withdrawal } => {
-                // A scheduled refund (after a return) becomes due; any other existing refund means a
-                // second refund of the same trade, which must never happen.
-                let updated = diesel::sql_query(
-                    "INSERT INTO refunds (trade_id, amount, currency, withdrawal_cd, status, created_at) \
-                     VALUES ($1, $2, $3, $4, $6, $5) \
-                     ON CONFLICT (trade_id) DO UPDATE SET status = $6, withdrawal_cd = EXCLUDED.withdrawal_cd \
-                     WHERE refunds.status = $7 AND refunds.amount = EXCLUDED.amount",
-                )
-                .bind::<diesel::sql_types::Uuid, _>(trade.id.0)
-                .bind::<diesel::sql_types::Int8, _>(amount.minor_units())
-                .bind::<diesel::sql_types::Text, _>(currency)
-                .bind::<diesel::sql_types::Int2, _>(i16::from(withdrawal.code()))
-                .bind::<diesel::sql_types::Timestamptz, _>(now)
-                .bind::<diesel::sql_types::Text, _>(RefundStatus::Pending.code())
-                .bind::<diesel::sql_types::Text, _>(RefundStatus::Scheduled.code())
-                .execute(conn)
-                .await
-                .map_err(storage_error)?;
-                if updated != 1 {
-                    return Err(RepositoryError::InvariantViolated(format!(
-                        "trade {} is already refunded",
-                        trade.id
-                    )));
-                }
-            }
-            MoneyEffect::ScheduleRefund { amount, on } => {
-                diesel::insert_into(refunds::table)
-                    .values((
-                        refunds::trade_id.eq(trade.id.0),
-                        refunds::amount.eq(amount.minor_units()),
-                        refunds::currency.eq(currency),
-                        refunds::status.eq(RefundStatus::Scheduled.code()),
-                        refunds::due_date.eq(Some(*on)),
-                        refunds::created_at.eq(now),
-                    ))
-                    .execute(conn)
-                    .await
-                    .map_err(storage_error)?;
-            }
-            MoneyEffect::SchedulePayout { amount, on } => {
-                diesel::insert_into(payouts::table)
-                    .values((
-                        payouts::trade_id.eq(trade.id.0),
-                        payouts::seller_id.eq(trade.seller_id.0),
-                        payouts::amount.eq(amount.minor_units()),
-                        payouts::currency.eq(currency),
-                        payouts::due_date.eq(*on),
-                        payouts::status.eq(PayoutStatus::Scheduled.code()),
-                        payouts::created_at.eq(now),
-                    ))
-                    .execute(conn)
-                    .await
-                    .map_err(storage_error)?;
-            }
-            MoneyEffect::PayOut { amount } => {
-                let updated = diesel::update(
-                    payouts::table
-                        .filter(payouts::trade_id.eq(trade.id.0))
-                        .filter(payouts::status.eq(PayoutStatus::Scheduled.code()))
-                        .filter(payouts::amount.eq(amount.minor_units())),
-                )
-                // Due now; the payout job hands it to the PayoutInstructor.
-                .set(payouts::status.eq(PayoutStatus::Due.code()))
-                .execute(conn)
-                .await
-                .map_err(storage_error)?;
-                if updated != 1 {
-                    return Err(RepositoryError::InvariantViolated(format!(
-                        "trade {} has no scheduled payout of {} to pay (already paid out?)",
-                        trade.id,
-                        amount.minor_units()
-                    )));
-                }
-            }
-            MoneyEffect::ReleaseSellerLimits { .. } => {
-                crate::checkouts::release_reservation(conn, trade.checkout_id.0, now).await?;
-            }
-        }
-    }
-
-    if let Some(effect) = t.product {
-        let status = match effect {
-            ProductEffect::Release => ProductStatus::OnSale,
-            ProductEffect::MarkSold => ProductStatus::Sold,
-        };
-        diesel::update(products::table.filter(products::id.eq(trade.product_id.0)))
-            .set((
-                products::status.eq(status.code()),
-                products::updated_at.eq(now),
-            ))
-            .execute(conn)
-            .await
-            .map_err(storage_error)?;
-    }
-    Ok(())
-}
-
-/// Queues a partner callback that is not about a trade's state, in the caller's transaction.
-pub(crate) async fn insert_partner_event(
-    conn: &mut AsyncPgConnection,
-    partner_id: Uuid,
-    event: &escrow_domain::ports::PartnerEvent,
-    now: OffsetDateTime,
-) -> Result<(), RepositoryError> {
-    let event_id = Uuid::new_v4();
-    let occurred_at = now
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(corrupt)?;
-    let body = serde_json::json!({
-        "eventId": event_id,
-        "type": event.event_type,
-        "occurredAt": occurred_at,
-        "sequence": serde_json::Value::Null,
-        "data": event.data,
-    });
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::event_id.eq(event_id),
-            outbox::kind.eq("CALLBACK"),
-            outbox::partner_id.eq(partner_id),
-            outbox::payload.eq(body),
-            outbox::next_attempt_at.eq(now),
-            outbox::created_at.eq(now),
-        ))
-        .execute(conn)
-        .await
-        .map_err(storage_error)?;
-    Ok(())
-}
-
-async fn insert_outbox(
-    conn: &mut AsyncPgConnection,
-    event_id: Uuid,
-    kind: &str,
-    t: &Transition,
-    payload: serde_json::Value,
-) -> Result<(), RepositoryError> {
-    diesel::insert_into(outbox::table)
-        .values((
-            outbox::event_id.eq(event_id),
-            outbox::kind.eq(kind),
-            outbox::partner_id.eq(t.trade.partner_id.0),
-            outbox::trade_id.eq(Some(t.trade.id.0)),
-            outbox::sequence.eq(Some(t.trade.version)),
-            outbox::payload.eq(payload),
-            outbox::next_attempt_at.eq(t.event.at),
-            outbox::created_at.eq(t.event.at),
-        ))
-        .execute(conn)
-        .await
-        .map_err(storage_error)?;
-    Ok(())
-}
-
 /// Trades in PostgreSQL.
 #[derive(Clone)]
 pub struct PgTradeRepository {
@@ -524,22 +355,6 @@ impl PgTradeRepository {
     /// Over this pool, with callbacks carrying `document` of the trade (the API's trade body).
     pub fn new(pool: DbPool, document: TradeDocument) -> Self {
         PgTradeRepository { pool, document }
-    }
-}
-
-/// Why a transaction closure failed: storage, or a rule the database enforces.
-#[derive(Debug)]
-pub(crate) struct TxError(pub RepositoryError);
-
-impl From<diesel::result::Error> for TxError {
-    fn from(e: diesel::result::Error) -> Self {
-        TxError(storage_error(e))
-    }
-}
-
-impl From<RepositoryError> for TxError {
-    fn from(e: RepositoryError) -> Self {
-        TxError(e)
     }
 }
 
