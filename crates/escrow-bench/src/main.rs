@@ -8,7 +8,9 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod measure;
 
 use clap::Parser;
 use escrow_domain::checkout::{Checkout, CheckoutStatus, ShippingAddress};
@@ -28,6 +30,7 @@ use escrow_postgres::cluster::{free_port, LocalCluster};
 use escrow_postgres::{Directory, PgCheckoutRepository};
 use escrow_server::{start, ServerParts};
 use escrow_unifipay::simulator::{Simulator, SimulatorConfig};
+use measure::{drive, pgbench, Stats};
 
 /// Load test of the escrow server against pgbench on the same PostgreSQL.
 #[derive(Parser, Debug)]
@@ -49,188 +52,9 @@ struct Args {
     workers: usize,
 }
 
-struct Stats {
-    name: &'static str,
-    ok: usize,
-    errors: usize,
-    elapsed: Duration,
-    latencies_ms: Vec<f64>,
-}
-
-impl Stats {
-    fn rate(&self) -> f64 {
-        self.ok as f64 / self.elapsed.as_secs_f64()
-    }
-
-    fn percentile(&self, p: f64) -> f64 {
-        percentile(&self.latencies_ms, p)
-    }
-
-    fn print(&self) {
-        println!(
-            "{:<22} {:>6} ok {:>4} errors  {:>8.1} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms",
-            self.name,
-            self.ok,
-            self.errors,
-            self.rate(),
-            self.percentile(50.0),
-            self.percentile(99.0)
-        );
-    }
-}
-
-fn percentile(values: &[f64], p: f64) -> f64 {
-    if values.is_empty() {
-        return 0.0;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    let rank = ((p / 100.0) * (v.len() as f64 - 1.0)).round() as usize;
-    v[rank.min(v.len() - 1)]
-}
-
 fn fail(message: impl std::fmt::Display) -> ! {
     eprintln!("escrow-bench: {message}");
     std::process::exit(1);
-}
-
-/// Runs `requests` through `clients` workers; each request is built by `make(i)`.
-async fn drive<F>(
-    name: &'static str,
-    clients: usize,
-    requests: usize,
-    max: Duration,
-    make: F,
-) -> Stats
-where
-    F: Fn(usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
-{
-    let make = Arc::new(make);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let (make, next) = (make.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            let (mut ok, mut errors, mut lat) = (0usize, 0usize, Vec::new());
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                if i >= requests || started.elapsed() > max {
-                    break;
-                }
-                let t = Instant::now();
-                match make(i).send().await {
-                    Ok(r) if r.status().is_success() => {
-                        let _ = r.bytes().await;
-                        ok += 1;
-                        lat.push(t.elapsed().as_secs_f64() * 1000.0);
-                    }
-                    Ok(r) => {
-                        errors += 1;
-                        if errors <= 3 {
-                            eprintln!(
-                                "{name}: HTTP {} {}",
-                                r.status(),
-                                r.text().await.unwrap_or_default()
-                            );
-                        }
-                    }
-                    Err(e) => {
-                        errors += 1;
-                        if errors <= 3 {
-                            eprintln!("{name}: {e}");
-                        }
-                    }
-                }
-            }
-            (ok, errors, lat)
-        }));
-    }
-    let mut stats = Stats {
-        name,
-        ok: 0,
-        errors: 0,
-        elapsed: Duration::ZERO,
-        latencies_ms: Vec::new(),
-    };
-    for t in tasks {
-        let (ok, errors, lat) = t.await.unwrap_or_default();
-        stats.ok += ok;
-        stats.errors += errors;
-        stats.latencies_ms.extend(lat);
-    }
-    stats.elapsed = started.elapsed();
-    stats
-}
-
-/// pgbench (TPC-B-like) on the same server: (tps, p50 ms, p99 ms).
-fn pgbench(cluster: &LocalCluster, clients: usize, seconds: u64, work: &Path) -> (f64, f64, f64) {
-    let bin = cluster.bin_dir().join("pgbench");
-    let port = cluster.port().to_string();
-    let base = ["-h", "127.0.0.1", "-p", port.as_str(), "-U", "postgres"];
-    let created = Command::new(cluster.bin_dir().join("createdb"))
-        .args(base)
-        .arg("pgbench")
-        .output();
-    if created.is_err() {
-        fail("createdb failed");
-    }
-    let init = Command::new(&bin)
-        .args(base)
-        .args(["-i", "-s", "10", "-q", "pgbench"])
-        .output();
-    if !init.is_ok_and(|o| o.status.success()) {
-        fail("pgbench -i failed");
-    }
-    let prefix = work.join("pgbench_log");
-    let out = Command::new(&bin)
-        .args(base)
-        .args([
-            "-c",
-            &clients.to_string(),
-            "-j",
-            "2",
-            "-T",
-            &seconds.to_string(),
-            "-l",
-        ])
-        .arg(format!("--log-prefix={}", prefix.display()))
-        .arg("pgbench")
-        .output()
-        .unwrap_or_else(|e| fail(format!("pgbench: {e}")));
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let tps = text
-        .lines()
-        .find(|l| l.starts_with("tps"))
-        .and_then(|l| l.split_whitespace().nth(2))
-        .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or_else(|| fail(format!("no tps in pgbench output: {text}")));
-    let mut latencies = Vec::new();
-    for entry in std::fs::read_dir(work).into_iter().flatten().flatten() {
-        if entry
-            .file_name()
-            .to_string_lossy()
-            .starts_with("pgbench_log")
-        {
-            for line in std::fs::read_to_string(entry.path())
-                .unwrap_or_default()
-                .lines()
-            {
-                if let Some(us) = line
-                    .split_whitespace()
-                    .nth(2)
-                    .and_then(|v| v.parse::<f64>().ok())
-                {
-                    latencies.push(us / 1000.0);
-                }
-            }
-        }
-    }
-    (
-        tps,
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 99.0),
-    )
 }
 
 /// The benchmark delivers nothing (the outbox worker does not run): these only satisfy the wiring.
@@ -258,120 +82,30 @@ impl escrow_domain::delivery::CallbackSender for NoMessages {
     }
 }
 
+/// The seeded people: the partner, one buyer, and sellers with at most [`PER_SELLER`] products each.
+struct People {
+    partner: Partner,
+    buyer: Member,
+    sellers: Vec<Member>,
+}
+
+/// Products per seller, so no seller limit is reached by the run.
+const PER_SELLER: usize = 500;
+
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
     let work = std::env::temp_dir().join(format!("escrow-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).unwrap_or_else(|e| fail(e));
-    let cluster = LocalCluster::new(work.join("pg"), free_port().unwrap_or_else(|e| fail(e)))
-        .unwrap_or_else(|e| fail(e));
-    cluster.init().unwrap_or_else(|e| fail(e));
-    // Durable settings (fsync on): both the service and pgbench pay for real commits.
-    cluster.start(false).unwrap_or_else(|e| fail(e));
-    // However the run ends, the cluster and its folder go with the process.
-    cluster
-        .remove_when_process_exits(std::process::id())
-        .unwrap_or_else(|e| fail(e));
-    let created = Command::new(cluster.bin_dir().join("createdb"))
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &cluster.port().to_string(),
-            "-U",
-            "postgres",
-            "escrow",
-        ])
-        .output()
-        .unwrap_or_else(|e| fail(format!("createdb: {e}")));
-    if !created.status.success() {
-        fail(format!(
-            "createdb: {}",
-            String::from_utf8_lossy(&created.stderr)
-        ));
-    }
-    let db = escrow_postgres::connect(&cluster.url("escrow"), args.clients + 8)
-        .await
-        .unwrap_or_else(|e| fail(e));
-
-    // Data: a partner, sellers, a buyer, products, trades at 31.
+    let (cluster, db) = start_database(&work, args.clients).await;
     let sealer =
         escrow_postgres::SecretSealer::from_base64(
             &[escrow_postgres::SecretSealer::generate_key()],
         )
         .unwrap_or_else(|e| fail(e));
     let directory = Directory::new(db.pool.clone(), sealer.clone());
-    let checkouts = PgCheckoutRepository::new(db.pool.clone());
-    let partner = Partner {
-        id: PartnerId::random(),
-        code: "bench".into(),
-        name: "bench".into(),
-        api_key_id: "pk_bench".into(),
-        webhook_url: None,
-        allowed_redirect_origins: vec!["https://market.example".into()],
-        status: PartnerStatus::Active,
-        created_at: SystemClock.now(),
-    };
-    let secrets = PartnerSecrets {
-        api_secret: Secret::new("sk_bench_0123456789abcdef"),
-        webhook_secret: None,
-        webhook_secret_previous: None,
-    };
-    PartnerRepository::create(&directory, &partner, &secrets)
-        .await
-        .unwrap_or_else(|e| fail(e));
-    let member = |user: String| Member {
-        id: MemberId::random(),
-        partner_id: partner.id,
-        partner_user_id: user,
-        status: MemberStatus::Active,
-        name: "벤치".into(),
-        phone: PhoneNumber::new("01012345678").unwrap_or_else(|_| fail("phone")),
-        birth_date: time::macros::date!(1990 - 01 - 01),
-        created_at: SystemClock.now(),
-        withdrawn_at: None,
-    };
-    let buyer = member("buyer".into());
-    directory
-        .create_member(&buyer, "x")
-        .await
-        .unwrap_or_else(|e| fail(e));
-    let mut sellers = Vec::new();
-    let per_seller = 500;
-    for s in 0..(2 * args.requests).div_ceil(per_seller) {
-        let m = member(format!("seller-{s}"));
-        directory
-            .create_member(&m, "x")
-            .await
-            .unwrap_or_else(|e| fail(e));
-        sellers.push(m);
-    }
-    let now = SystemClock.now();
-    let product = |i: usize| Product {
-        id: ProductId::random(),
-        partner_id: partner.id,
-        seller_id: sellers[i / per_seller].id,
-        partner_product_id: format!("p-{i}"),
-        name: "벤치 상품".into(),
-        price: Money::krw(10_000),
-        shipping_fee: Money::krw(0),
-        payment_methods: vec![PaymentMethod::Card],
-        description: None,
-        image_url: None,
-        category_code: None,
-        status: ProductStatus::OnSale,
-        has_trades: false,
-        created_at: now,
-        updated_at: now,
-    };
-    let mut checkout_products = Vec::new();
-    let mut trade_ids = Vec::new();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| fail(e));
-    let base = format!(
-        "http://{}",
-        listener.local_addr().unwrap_or_else(|e| fail(e))
-    );
+    let people = seed_people(&directory, 2 * args.requests).await;
     let sim = Simulator::start(
         SimulatorConfig {
             app_id: "a".into(),
@@ -383,128 +117,47 @@ async fn main() {
         TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| fail(e)),
     )
     .unwrap_or_else(|e| fail(e));
-    let pg = escrow_server::config::GatewaySettings::unifipay(
-        "unifipay",
-        &sim.base_url,
-        "a",
-        "k",
-        "s",
-        "st",
-    );
     let key = TokenKey {
         kid: "bench".into(),
         secret: b"bench-token-key-0123456789abcdef0".to_vec(),
     };
-    let running = start(
-        &db,
-        ServerParts {
-            listener,
-            public_base_url: base.clone(),
-            gateways: vec![pg],
-            token_keys: vec![key.clone()],
-            link_key: b"bench-link-key-0123456789abcdef01".to_vec(),
-            sealer,
-            clock: Arc::new(SystemClock),
-            workers: args.workers,
-            job_interval: None,
-            alimtalk: Arc::new(NoMessages),
-            callbacks: Arc::new(NoMessages),
-            template_overrides: Default::default(),
-        },
-    )
-    .unwrap_or_else(|e| fail(e));
+    let (running, base) = start_server(&db, sealer, &sim.base_url, key.clone(), args.workers);
     eprintln!(
         "preparing {} products and {} trades…",
         args.requests, args.requests
     );
+    let mut checkout_products = Vec::new();
     for i in 0..args.requests {
-        let p = product(i);
+        let p = product(&people, i);
         directory
             .create_product(&p)
             .await
             .unwrap_or_else(|e| fail(e));
         checkout_products.push(p.id);
     }
-    let contract = Contract::standard_2022();
+    let checkouts = PgCheckoutRepository::new(db.pool.clone());
+    let mut trade_ids = Vec::new();
     for i in args.requests..2 * args.requests {
-        let p = product(i);
+        let p = product(&people, i);
         directory
             .create_product(&p)
             .await
             .unwrap_or_else(|e| fail(e));
-        let quote = contract
-            .quote(
-                &QuoteRequest {
-                    product_price: p.price,
-                    shipping_fee: p.shipping_fee,
-                    method: PaymentMethod::Card,
-                    trade_type: TradeType::General,
-                },
-                &p.payment_methods,
-            )
-            .unwrap_or_else(|e| fail(e));
-        let c = Checkout {
-            id: CheckoutId::random(),
-            partner_id: partner.id,
-            buyer_id: buyer.id,
-            seller_id: p.seller_id,
-            product_id: p.id,
-            method: PaymentMethod::Card,
-            trade_type: TradeType::General,
-            quote,
-            shipping_address: ShippingAddress {
-                recipient: "a".into(),
-                phone: PhoneNumber::new("01012345678").unwrap_or_else(|_| fail("phone")),
-                postcode: "1".into(),
-                address: "a".into(),
-                address_detail: "a".into(),
-                requirement: None,
-            },
-            return_url: "https://market.example/r".into(),
-            partner_trade_no: None,
-            status: CheckoutStatus::Open,
-            failure_code: None,
-            pg_gateway: Some("unifipay".into()),
-            pg_transaction_id: None,
-            expires_at: now + time::Duration::minutes(30),
-            created_at: now,
-            trade_id: None,
-        };
-        checkouts
-            .open(&c, &contract.seller_limits, None)
-            .await
-            .unwrap_or_else(|e| fail(e));
-        let t = running
-            .trades
-            .open(OpenTrade {
-                id: TradeId::random(),
-                partner_id: partner.id,
-                checkout_id: c.id,
-                partner_trade_no: None,
-                buyer_id: buyer.id,
-                seller_id: p.seller_id,
-                product_id: p.id,
-                product_name: p.name.clone(),
-                trade_type: TradeType::General,
-                method: PaymentMethod::Card,
-                quote,
-                deposit_account: None,
-                payment_transaction_id: None,
-            })
-            .await
-            .unwrap_or_else(|e| fail(e));
-        trade_ids.push((t.trade.id, p.seller_id));
+        trade_ids.push((
+            paid_trade(&running, &checkouts, &people, &p).await,
+            p.seller_id,
+        ));
     }
     let issuer = TokenIssuer::new(vec![key]);
     let token = |m: MemberId| {
         issuer
-            .issue(partner.id, m, SystemClock.now())
+            .issue(people.partner.id, m, SystemClock.now())
             .map(|(t, _)| t)
             .unwrap_or_else(|_| fail("token"))
     };
-    let buyer_token = token(buyer.id);
+    let buyer_token = token(people.buyer.id);
     let seller_tokens: std::collections::HashMap<MemberId, String> =
-        sellers.iter().map(|s| (s.id, token(s.id))).collect();
+        people.sellers.iter().map(|s| (s.id, token(s.id))).collect();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients)
         .build()
@@ -551,25 +204,251 @@ async fn main() {
     running.handle.stop(true).await;
     sim.stop().await;
 
-    let (tps, pg50, pg99) = pgbench(&cluster, args.clients, args.pgbench_seconds, &work);
+    let pgbench = pgbench(&cluster, args.clients, args.pgbench_seconds, &work);
+    report(&args, &[&baseline, &checkout, &ship], pgbench);
+    let _ = cluster.stop();
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// A private, durable PostgreSQL cluster under `work` with a migrated `escrow` database.
+async fn start_database(work: &Path, clients: usize) -> (LocalCluster, escrow_postgres::Database) {
+    let cluster = LocalCluster::new(work.join("pg"), free_port().unwrap_or_else(|e| fail(e)))
+        .unwrap_or_else(|e| fail(e));
+    cluster.init().unwrap_or_else(|e| fail(e));
+    // Durable settings (fsync on): both the service and pgbench pay for real commits.
+    cluster.start(false).unwrap_or_else(|e| fail(e));
+    // However the run ends, the cluster and its folder go with the process.
+    cluster
+        .remove_when_process_exits(std::process::id())
+        .unwrap_or_else(|e| fail(e));
+    let created = Command::new(cluster.bin_dir().join("createdb"))
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &cluster.port().to_string(),
+            "-U",
+            "postgres",
+            "escrow",
+        ])
+        .output()
+        .unwrap_or_else(|e| fail(format!("createdb: {e}")));
+    if !created.status.success() {
+        fail(format!(
+            "createdb: {}",
+            String::from_utf8_lossy(&created.stderr)
+        ));
+    }
+    let db = escrow_postgres::connect(&cluster.url("escrow"), clients + 8)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    (cluster, db)
+}
+
+/// A partner, a buyer, and enough sellers for `products` products.
+async fn seed_people(directory: &Directory, products: usize) -> People {
+    let partner = Partner {
+        id: PartnerId::random(),
+        code: "bench".into(),
+        name: "bench".into(),
+        api_key_id: "pk_bench".into(),
+        webhook_url: None,
+        allowed_redirect_origins: vec!["https://market.example".into()],
+        status: PartnerStatus::Active,
+        created_at: SystemClock.now(),
+    };
+    let secrets = PartnerSecrets {
+        api_secret: Secret::new("sk_bench_0123456789abcdef"),
+        webhook_secret: None,
+        webhook_secret_previous: None,
+    };
+    PartnerRepository::create(directory, &partner, &secrets)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    let member = |user: String| Member {
+        id: MemberId::random(),
+        partner_id: partner.id,
+        partner_user_id: user,
+        status: MemberStatus::Active,
+        name: "벤치".into(),
+        phone: PhoneNumber::new("01012345678").unwrap_or_else(|_| fail("phone")),
+        birth_date: time::macros::date!(1990 - 01 - 01),
+        created_at: SystemClock.now(),
+        withdrawn_at: None,
+    };
+    let buyer = member("buyer".into());
+    directory
+        .create_member(&buyer, "x")
+        .await
+        .unwrap_or_else(|e| fail(e));
+    let mut sellers = Vec::new();
+    for s in 0..products.div_ceil(PER_SELLER) {
+        let m = member(format!("seller-{s}"));
+        directory
+            .create_member(&m, "x")
+            .await
+            .unwrap_or_else(|e| fail(e));
+        sellers.push(m);
+    }
+    People {
+        partner,
+        buyer,
+        sellers,
+    }
+}
+
+/// The server on a random port, its gateway the simulator at `pg_url`; and its base URL.
+fn start_server(
+    db: &escrow_postgres::Database,
+    sealer: escrow_postgres::SecretSealer,
+    pg_url: &str,
+    key: TokenKey,
+    workers: usize,
+) -> (escrow_server::RunningServer, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| fail(e));
+    let base = format!(
+        "http://{}",
+        listener.local_addr().unwrap_or_else(|e| fail(e))
+    );
+    let pg =
+        escrow_server::config::GatewaySettings::unifipay("unifipay", pg_url, "a", "k", "s", "st");
+    let running = start(
+        db,
+        ServerParts {
+            listener,
+            public_base_url: base.clone(),
+            gateways: vec![pg],
+            token_keys: vec![key],
+            link_key: b"bench-link-key-0123456789abcdef01".to_vec(),
+            sealer,
+            clock: Arc::new(SystemClock),
+            workers,
+            job_interval: None,
+            alimtalk: Arc::new(NoMessages),
+            callbacks: Arc::new(NoMessages),
+            template_overrides: Default::default(),
+        },
+    )
+    .unwrap_or_else(|e| fail(e));
+    (running, base)
+}
+
+/// Product `i`, of seller `i / PER_SELLER`.
+fn product(people: &People, i: usize) -> Product {
+    let now = SystemClock.now();
+    Product {
+        id: ProductId::random(),
+        partner_id: people.partner.id,
+        seller_id: people.sellers[i / PER_SELLER].id,
+        partner_product_id: format!("p-{i}"),
+        name: "벤치 상품".into(),
+        price: Money::krw(10_000),
+        shipping_fee: Money::krw(0),
+        payment_methods: vec![PaymentMethod::Card],
+        description: None,
+        image_url: None,
+        category_code: None,
+        status: ProductStatus::OnSale,
+        has_trades: false,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// A trade at 31 on `p`: its checkout opened and paid, as the payment flow leaves them.
+async fn paid_trade(
+    running: &escrow_server::RunningServer,
+    checkouts: &PgCheckoutRepository,
+    people: &People,
+    p: &Product,
+) -> TradeId {
+    let contract = Contract::standard_2022();
+    let now = SystemClock.now();
+    let quote = contract
+        .quote(
+            &QuoteRequest {
+                product_price: p.price,
+                shipping_fee: p.shipping_fee,
+                method: PaymentMethod::Card,
+                trade_type: TradeType::General,
+            },
+            &p.payment_methods,
+        )
+        .unwrap_or_else(|e| fail(e));
+    let c = Checkout {
+        id: CheckoutId::random(),
+        partner_id: people.partner.id,
+        buyer_id: people.buyer.id,
+        seller_id: p.seller_id,
+        product_id: p.id,
+        method: PaymentMethod::Card,
+        trade_type: TradeType::General,
+        quote,
+        shipping_address: ShippingAddress {
+            recipient: "a".into(),
+            phone: PhoneNumber::new("01012345678").unwrap_or_else(|_| fail("phone")),
+            postcode: "1".into(),
+            address: "a".into(),
+            address_detail: "a".into(),
+            requirement: None,
+        },
+        return_url: "https://market.example/r".into(),
+        partner_trade_no: None,
+        status: CheckoutStatus::Open,
+        failure_code: None,
+        pg_gateway: Some("unifipay".into()),
+        pg_transaction_id: None,
+        expires_at: now + time::Duration::minutes(30),
+        created_at: now,
+        trade_id: None,
+    };
+    checkouts
+        .open(&c, &contract.seller_limits, None)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    running
+        .trades
+        .open(OpenTrade {
+            id: TradeId::random(),
+            partner_id: people.partner.id,
+            checkout_id: c.id,
+            partner_trade_no: None,
+            buyer_id: people.buyer.id,
+            seller_id: p.seller_id,
+            product_id: p.id,
+            product_name: p.name.clone(),
+            trade_type: TradeType::General,
+            method: PaymentMethod::Card,
+            quote,
+            deposit_account: None,
+            payment_transaction_id: None,
+        })
+        .await
+        .unwrap_or_else(|e| fail(e))
+        .trade
+        .id
+}
+
+/// Prints each scenario and the ship scenario against pgbench's `(tps, p50, p99)`.
+fn report(args: &Args, scenarios: &[&Stats], (tps, pg50, pg99): (f64, f64, f64)) {
     println!(
         "\nclients: {}, requests per scenario: {}",
         args.clients, args.requests
     );
-    baseline.print();
-    checkout.print();
-    ship.print();
+    for s in scenarios {
+        s.print();
+    }
     println!(
         "{:<22} {:>6}    {:>4}         {:>8.1} tps    p50 {:>6.2} ms  p99 {:>6.2} ms",
         "pgbench (TPC-B-like)", "", "", tps, pg50, pg99
     );
-    println!(
-        "\nship / pgbench: {:.0}% of pgbench's TPS; p99 {:.2} ms vs pgbench p99 + 5 ms = {:.2} ms; errors {}",
-        100.0 * ship.rate() / tps,
-        ship.percentile(99.0),
-        pg99 + 5.0,
-        ship.errors
-    );
-    let _ = cluster.stop();
-    let _ = std::fs::remove_dir_all(&work);
+    if let Some(ship) = scenarios.last() {
+        println!(
+            "\nship / pgbench: {:.0}% of pgbench's TPS; p99 {:.2} ms vs pgbench p99 + 5 ms = {:.2} ms; errors {}",
+            100.0 * ship.rate() / tps,
+            ship.percentile(99.0),
+            pg99 + 5.0,
+            ship.errors
+        );
+    }
 }

@@ -346,148 +346,155 @@ async fn main() -> std::io::Result<()> {
         .with_current_span(true)
         .init();
     let cli = Cli::parse();
+    let config = cli.config.as_deref();
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(environment(cli.config.as_deref()).await).await,
+        Command::Serve => serve(environment(config).await).await,
         Command::Migrate => {
-            let env = environment(cli.config.as_deref()).await;
+            let env = environment(config).await;
             println!("database migrated");
             env.finish();
             Ok(())
         }
-        Command::Partner { command } => {
-            let env = environment(cli.config.as_deref()).await;
-            let directory =
-                escrow_postgres::Directory::new(env.db.pool.clone(), env.sealer.clone());
-            match command {
-                PartnerCommand::Create {
-                    code,
-                    name,
-                    origins,
-                    webhook_url,
-                } => {
-                    let partner = Partner {
-                        id: escrow_domain::ids::PartnerId::random(),
-                        code,
-                        name,
-                        api_key_id: format!("pk_{}", uuid::Uuid::new_v4().simple()),
-                        webhook_url,
-                        allowed_redirect_origins: origins,
-                        status: PartnerStatus::Active,
-                        created_at: time::OffsetDateTime::now_utc(),
-                    };
-                    let api_secret = format!(
-                        "sk_{}{}",
-                        uuid::Uuid::new_v4().simple(),
-                        uuid::Uuid::new_v4().simple()
-                    );
-                    let webhook_secret = format!(
-                        "whsec_{}{}",
-                        uuid::Uuid::new_v4().simple(),
-                        uuid::Uuid::new_v4().simple()
-                    );
-                    let secrets = PartnerSecrets {
-                        api_secret: Secret::new(api_secret.clone()),
-                        webhook_secret: Some(Secret::new(webhook_secret.clone())),
-                        webhook_secret_previous: None,
-                    };
-                    PartnerRepository::create(&directory, &partner, &secrets)
-                        .await
-                        .unwrap_or_else(|e| fail(e));
-                    println!(
-                        "{}",
-                        serde_json::json!({ "partnerId": partner.id, "code": partner.code, "apiKey": partner.api_key_id, "apiSecret": api_secret, "webhookSecret": webhook_secret })
-                    );
-                }
-                PartnerCommand::List => {
-                    for p in PartnerRepository::list(&directory)
-                        .await
-                        .unwrap_or_else(|e| fail(e))
-                    {
-                        println!(
-                            "{}\t{}\t{}\t{}",
-                            p.id,
-                            p.code,
-                            p.api_key_id,
-                            p.status.code()
-                        );
-                    }
-                }
-            }
-            env.finish();
-            Ok(())
-        }
+        Command::Partner { command } => partner_command(environment(config).await, command).await,
         Command::AdminKey {
             command: AdminKeyCommand::Create { name },
+        } => create_admin_key(environment(config).await, &name).await,
+        Command::Payouts {
+            command: PayoutsCommand::BankFile { date },
+        } => payout_bank_file(environment(config).await, date).await,
+        Command::Secrets {
+            command: SecretsCommand::Reseal,
+        } => reseal_secrets(environment(config).await).await,
+        Command::Jobs {
+            command: JobsCommand::Run { at },
+        } => run_jobs(environment(config).await, at).await,
+    }
+}
+
+/// `partner create` and `partner list`.
+async fn partner_command(env: Env, command: PartnerCommand) -> std::io::Result<()> {
+    let directory = escrow_postgres::Directory::new(env.db.pool.clone(), env.sealer.clone());
+    match command {
+        PartnerCommand::Create {
+            code,
+            name,
+            origins,
+            webhook_url,
         } => {
-            let env = environment(cli.config.as_deref()).await;
-            let key = format!(
-                "adm_{}{}",
+            let partner = Partner {
+                id: escrow_domain::ids::PartnerId::random(),
+                code,
+                name,
+                api_key_id: format!("pk_{}", uuid::Uuid::new_v4().simple()),
+                webhook_url,
+                allowed_redirect_origins: origins,
+                status: PartnerStatus::Active,
+                created_at: time::OffsetDateTime::now_utc(),
+            };
+            let api_secret = format!(
+                "sk_{}{}",
                 uuid::Uuid::new_v4().simple(),
                 uuid::Uuid::new_v4().simple()
             );
-            escrow_postgres::PgAdmin::new(env.db.pool.clone())
-                .create_admin_key(&name, &escrow_http::admin_key_hash(&key))
-                .await
-                .unwrap_or_else(|e| fail(e));
-            println!("{key}");
-            env.finish();
-            Ok(())
-        }
-        Command::Payouts {
-            command: PayoutsCommand::BankFile { date },
-        } => {
-            let env = environment(cli.config.as_deref()).await;
-            let date = date.map(|d| {
-                time::Date::parse(
-                    &d,
-                    time::macros::format_description!("[year]-[month]-[day]"),
-                )
-                .unwrap_or_else(|_| fail(format!("--date {d:?}: use YYYY-MM-DD")))
-            });
-            let csv = escrow_postgres::LedgerPayoutInstructor::new(env.db.pool.clone())
-                .bank_file(date)
-                .await
-                .unwrap_or_else(|e| fail(e));
-            print!("{csv}");
-            env.finish();
-            Ok(())
-        }
-        Command::Secrets {
-            command: SecretsCommand::Reseal,
-        } => {
-            let env = environment(cli.config.as_deref()).await;
-            let n = escrow_postgres::Directory::new(env.db.pool.clone(), env.sealer.clone())
-                .reseal_partner_secrets()
-                .await
-                .unwrap_or_else(|e| fail(e));
-            println!("{n} partner(s) sealed with the current master key");
-            env.finish();
-            Ok(())
-        }
-        Command::Jobs {
-            command: JobsCommand::Run { at },
-        } => {
-            let env = environment(cli.config.as_deref()).await;
-            let clock: Arc<dyn escrow_domain::ports::Clock> = match at {
-                Some(text) => Arc::new(FixedClock(
-                    time::OffsetDateTime::parse(
-                        &text,
-                        &time::format_description::well_known::Rfc3339,
-                    )
-                    .unwrap_or_else(|_| {
-                        fail(format!(
-                            "--at {text:?}: use RFC 3339, e.g. 2025-03-11T10:01:00+09:00"
-                        ))
-                    }),
-                )),
-                None => system_clock(),
+            let webhook_secret = format!(
+                "whsec_{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            );
+            let secrets = PartnerSecrets {
+                api_secret: Secret::new(api_secret.clone()),
+                webhook_secret: Some(Secret::new(webhook_secret.clone())),
+                webhook_secret_previous: None,
             };
-            let l = launch(env, clock, Some("127.0.0.1:0"), false).await?;
-            let report = l.running.jobs.run_once().await.unwrap_or_else(|e| fail(e));
-            println!("{report:?}");
-            l.running.handle.stop(true).await;
-            shutdown(l).await;
-            Ok(())
+            PartnerRepository::create(&directory, &partner, &secrets)
+                .await
+                .unwrap_or_else(|e| fail(e));
+            println!(
+                "{}",
+                serde_json::json!({ "partnerId": partner.id, "code": partner.code, "apiKey": partner.api_key_id, "apiSecret": api_secret, "webhookSecret": webhook_secret })
+            );
+        }
+        PartnerCommand::List => {
+            for p in PartnerRepository::list(&directory)
+                .await
+                .unwrap_or_else(|e| fail(e))
+            {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    p.id,
+                    p.code,
+                    p.api_key_id,
+                    p.status.code()
+                );
+            }
         }
     }
+    env.finish();
+    Ok(())
+}
+
+/// `admin-key create`: prints the new key once; only its hash is stored.
+async fn create_admin_key(env: Env, name: &str) -> std::io::Result<()> {
+    let key = format!(
+        "adm_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    escrow_postgres::PgAdmin::new(env.db.pool.clone())
+        .create_admin_key(name, &escrow_http::admin_key_hash(&key))
+        .await
+        .unwrap_or_else(|e| fail(e));
+    println!("{key}");
+    env.finish();
+    Ok(())
+}
+
+/// `payouts bank-file`: the instructed payouts of a date (or all) as CSV.
+async fn payout_bank_file(env: Env, date: Option<String>) -> std::io::Result<()> {
+    let date = date.map(|d| {
+        time::Date::parse(
+            &d,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .unwrap_or_else(|_| fail(format!("--date {d:?}: use YYYY-MM-DD")))
+    });
+    let csv = escrow_postgres::LedgerPayoutInstructor::new(env.db.pool.clone())
+        .bank_file(date)
+        .await
+        .unwrap_or_else(|e| fail(e));
+    print!("{csv}");
+    env.finish();
+    Ok(())
+}
+
+/// `secrets reseal`: partner secrets sealed again with the first master key.
+async fn reseal_secrets(env: Env) -> std::io::Result<()> {
+    let n = escrow_postgres::Directory::new(env.db.pool.clone(), env.sealer.clone())
+        .reseal_partner_secrets()
+        .await
+        .unwrap_or_else(|e| fail(e));
+    println!("{n} partner(s) sealed with the current master key");
+    env.finish();
+    Ok(())
+}
+
+/// `jobs run [--at T]`: every job once, at `T` or now.
+async fn run_jobs(env: Env, at: Option<String>) -> std::io::Result<()> {
+    let clock: Arc<dyn escrow_domain::ports::Clock> = match at {
+        Some(text) => Arc::new(FixedClock(
+            time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+                .unwrap_or_else(|_| {
+                    fail(format!(
+                        "--at {text:?}: use RFC 3339, e.g. 2025-03-11T10:01:00+09:00"
+                    ))
+                }),
+        )),
+        None => system_clock(),
+    };
+    let l = launch(env, clock, Some("127.0.0.1:0"), false).await?;
+    let report = l.running.jobs.run_once().await.unwrap_or_else(|e| fail(e));
+    println!("{report:?}");
+    l.running.handle.stop(true).await;
+    shutdown(l).await;
+    Ok(())
 }
