@@ -123,10 +123,6 @@ impl From<RepositoryError> for ApiError {
                 "CONFLICT",
                 "다른 요청과 충돌했습니다. 다시 시도해 주세요.",
             ),
-            RepositoryError::Duplicate(what) => {
-                ApiError::new(StatusCode::CONFLICT, "DUPLICATE", "이미 처리된 요청입니다.")
-                    .details(json!({ "constraint": what }))
-            }
             RepositoryError::InvariantViolated(detail) => {
                 crate::metrics::invariant_violated();
                 tracing::error!(target: "invariant", %detail, "money invariant violated: nothing was written");
@@ -141,6 +137,14 @@ impl From<RepositoryError> for ApiError {
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "SERVICE_UNAVAILABLE",
+                    "일시적인 오류입니다. 잠시 후 다시 시도해 주세요.",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, "storage failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL_ERROR",
                     "일시적인 오류입니다. 잠시 후 다시 시도해 주세요.",
                 )
             }

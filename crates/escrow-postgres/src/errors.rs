@@ -10,9 +10,10 @@ const MONEY_CONSTRAINTS: &[&str] = &[
     "payout_instructions_payout_id_key",
 ];
 
-/// Maps a diesel error: unique violations become `Duplicate` (named by constraint) — or
-/// `InvariantViolated` for a constraint guarding money —, serialization failures and deadlocks
-/// `Conflict`, everything else `Unavailable`.
+/// Maps a diesel error: a unique violation is `InvariantViolated` for a constraint guarding money and
+/// `Conflict` otherwise (a key taken meanwhile: the caller decides again; methods that expect a taken
+/// key answer it as their own outcome, see [`stored`]), serialization failures `Conflict`, everything
+/// else `Unavailable`.
 pub fn storage_error(e: DieselError) -> RepositoryError {
     match e {
         DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
@@ -20,13 +21,30 @@ pub fn storage_error(e: DieselError) -> RepositoryError {
             if MONEY_CONSTRAINTS.contains(&constraint.as_str()) {
                 RepositoryError::InvariantViolated(format!("{constraint}: {}", info.message()))
             } else {
-                RepositoryError::Duplicate(constraint)
+                RepositoryError::Conflict
             }
         }
         DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
             RepositoryError::Conflict
         }
         other => RepositoryError::Unavailable(other.to_string()),
+    }
+}
+
+/// The outcome of an insert under a unique key: `AlreadyExists` when the key is taken (a money
+/// constraint is still an invariant violation).
+pub(crate) fn stored(
+    result: Result<usize, DieselError>,
+) -> Result<escrow_domain::ports::Stored, RepositoryError> {
+    use escrow_domain::ports::Stored;
+    match result {
+        Ok(_) => Ok(Stored::Created),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info))
+            if !MONEY_CONSTRAINTS.contains(&info.constraint_name().unwrap_or("")) =>
+        {
+            Ok(Stored::AlreadyExists)
+        }
+        Err(e) => Err(storage_error(e)),
     }
 }
 

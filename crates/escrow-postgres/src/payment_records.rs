@@ -70,9 +70,8 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
             .execute(conn)
             .await?;
             if updated != 1 {
-                return Err(crate::errors::TxError(RepositoryError::Duplicate(
-                    "checkout is not open".into(),
-                )));
+                // The checkout changed meanwhile (paid, failed or expired).
+                return Err(crate::errors::TxError(RepositoryError::Conflict));
             }
             diesel::insert_into(crate::schema::pg_transactions::table)
                 .values((

@@ -406,9 +406,8 @@ impl TradeRepository for PgTradeRepository {
             .execute(conn)
             .await?;
             if updated != 1 {
-                return Err(TxError(RepositoryError::Duplicate(
-                    "checkout is not open".into(),
-                )));
+                // The checkout changed meanwhile (paid by the other path, failed or expired).
+                return Err(TxError(RepositoryError::Conflict));
             }
             diesel::update(products::table.filter(products::id.eq(row.product_id)))
                 .set(products::has_trades.eq(true))

@@ -14,7 +14,7 @@ pub mod trades;
 
 pub use admin::{AdminRepository, RefundRecord};
 pub use checkouts::{CheckoutRepository, OpenCheckoutError, PaymentRecords, IDEMPOTENCY_KEPT};
-pub use people::{MemberRepository, PartnerEvent, PartnerRepository};
+pub use people::{MemberRepository, PartnerEvent, PartnerRepository, SignupCompletion};
 pub use products::ProductRepository;
 pub use rules::RulesRepository;
 pub use trades::{DueTimer, TradeCursor, TradeFilter, TradePage, TradeQueries, TradeRepository};
@@ -56,15 +56,15 @@ pub fn to_micros(t: OffsetDateTime) -> OffsetDateTime {
         .unwrap_or(t)
 }
 
-/// Why a storage operation failed.
+/// Why a storage operation failed. What a method can expect to happen (a taken key, a session no
+/// longer open) is its typed answer instead ([`Stored`], [`SignupCompletion`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RepositoryError {
-    /// Another change to the same record won the race (optimistic lock); reload and decide again.
+    /// Another change to the same record won the race (optimistic lock, a row that changed state, a
+    /// unique key taken meanwhile); reload and decide again.
     #[error("concurrent change")]
     Conflict,
-    /// A record with the same unique key already exists.
-    #[error("duplicate: {0}")]
-    Duplicate(String),
     /// The store could not be reached or failed.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
@@ -72,4 +72,13 @@ pub enum RepositoryError {
     /// duplicate. Nothing was written; it is an alarm (HTTP 500, an error-level log, a metric).
     #[error("money invariant violated: {0}")]
     InvariantViolated(String),
+}
+
+/// What storing a record under a unique key did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Stored.
+    Created,
+    /// Nothing stored: a record with the same key exists.
+    AlreadyExists,
 }

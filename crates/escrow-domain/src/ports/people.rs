@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::RepositoryError;
+use super::{RepositoryError, Stored};
 use crate::ids::{MemberId, PartnerId};
 use crate::people::{Member, Partner, PartnerSecrets};
 use crate::signup::{AgreedTerm, SignupSession};
@@ -16,6 +16,18 @@ pub struct PartnerEvent {
     pub event_type: &'static str,
     /// Its `data`.
     pub data: serde_json::Value,
+}
+
+/// What completing a signup did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum SignupCompletion {
+    /// The member is stored and the session completed.
+    Completed,
+    /// Nothing stored: the session was not open any more (completed, refused or expired).
+    SessionNotOpen,
+    /// Nothing stored: the partner user already has a live membership.
+    AlreadyMember,
 }
 
 /// Partners, their secrets, and the request signatures they already used.
@@ -37,7 +49,7 @@ pub trait PartnerRepository: Send + Sync {
         &self,
         partner: &Partner,
         secrets: &PartnerSecrets,
-    ) -> Result<(), RepositoryError>;
+    ) -> Result<Stored, RepositoryError>;
     /// Every partner.
     async fn list(&self) -> Result<Vec<Partner>, RepositoryError>;
     /// Records a request signature; false when it was already used (a replay).
@@ -81,8 +93,8 @@ pub trait MemberRepository: Send + Sync {
         id: uuid::Uuid,
     ) -> Result<Option<SignupSession>, RepositoryError>;
     /// In one transaction: stores the member (with the SHA-256 of `member_key`), its terms, completes
-    /// the session (keeping `member_key` for one read by the partner) and queues `event`. Refused with
-    /// `Duplicate` when the session is no longer open or the user already has a live membership.
+    /// the session (keeping `member_key` for one read by the partner) and queues `event`; or nothing,
+    /// when the session is no longer open or the user already has a live membership.
     async fn complete_signup(
         &self,
         session_id: uuid::Uuid,
@@ -90,7 +102,7 @@ pub trait MemberRepository: Send + Sync {
         member_key: &str,
         terms: &[AgreedTerm],
         event: &PartnerEvent,
-    ) -> Result<(), RepositoryError>;
+    ) -> Result<SignupCompletion, RepositoryError>;
     /// Marks an open session refused with a reason.
     async fn refuse_signup(
         &self,

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::RepositoryError;
+use super::{RepositoryError, Stored};
 use crate::ids::{PartnerId, ProductId};
 use crate::product::Product;
 
@@ -22,8 +22,8 @@ pub trait ProductRepository: Send + Sync {
         partner_id: PartnerId,
         partner_product_id: &str,
     ) -> Result<Option<Product>, RepositoryError>;
-    /// Stores a new product (`Duplicate` when the partner product id is taken).
-    async fn create(&self, product: &Product) -> Result<(), RepositoryError>;
+    /// Stores a new product; `AlreadyExists` when the partner product id is taken.
+    async fn create(&self, product: &Product) -> Result<Stored, RepositoryError>;
     /// Updates a product's editable fields, only while no trade was ever made on it; false otherwise.
     async fn update_untraded(&self, product: &Product) -> Result<bool, RepositoryError>;
 }

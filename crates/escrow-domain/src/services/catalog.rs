@@ -6,7 +6,9 @@ use crate::contract::PaymentMethod;
 use crate::ids::{MemberId, PartnerId, ProductId};
 use crate::money::Money;
 use crate::people::MemberStatus;
-use crate::ports::{Clock, MemberRepository, ProductRepository, RepositoryError, RulesRepository};
+use crate::ports::{
+    Clock, MemberRepository, ProductRepository, RepositoryError, RulesRepository, Stored,
+};
 use crate::product::{Product, ProductStatus};
 use crate::quote::QuoteError;
 
@@ -195,9 +197,9 @@ impl ProductService {
                     created_at: now,
                     updated_at: now,
                 };
-                match self.products.create(&product).await {
-                    Ok(()) => Ok(product),
-                    Err(RepositoryError::Duplicate(_)) => {
+                match self.products.create(&product).await? {
+                    Stored::Created => Ok(product),
+                    Stored::AlreadyExists => {
                         // Lost a race with the same partner product id.
                         let existing = self
                             .products
@@ -207,7 +209,6 @@ impl ProductService {
                             ProductError::AlreadyRegistered(p.id)
                         }))
                     }
-                    Err(e) => Err(e.into()),
                 }
             }
             Some(id) => {

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use crate::calendar::seoul_date;
 use crate::ids::{MemberId, PartnerId};
 use crate::people::{Member, MemberStatus, Partner};
-use crate::ports::{Clock, MemberRepository, PartnerEvent, RepositoryError};
+use crate::ports::{Clock, MemberRepository, PartnerEvent, RepositoryError, SignupCompletion};
 use crate::signup::{
     identity_refusal, rejoin_refusal, AgreedTerm, IdentityClaim, IdentityVerifier, SignupRefusal,
     SignupSession, SignupStatus, REQUIRED_TERMS, SIGNUP_SESSION_TTL,
@@ -268,11 +268,12 @@ impl MemberService {
         match self
             .members
             .complete_signup(session_id, &member, &member_key, &terms, &event)
-            .await
+            .await?
         {
-            Ok(()) => {}
-            Err(RepositoryError::Duplicate(_)) => return Err(MemberError::AlreadyExists),
-            Err(e) => return Err(e.into()),
+            SignupCompletion::Completed => {}
+            SignupCompletion::SessionNotOpen | SignupCompletion::AlreadyMember => {
+                return Err(MemberError::AlreadyExists)
+            }
         }
         let session = SignupSession {
             status: SignupStatus::Completed,

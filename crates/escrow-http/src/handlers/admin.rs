@@ -81,16 +81,15 @@ pub async fn create_partner(
         webhook_secret: Some(Secret::new(webhook_secret.clone())),
         webhook_secret_previous: None,
     };
-    match state.partners.create(&partner, &secrets).await {
-        Ok(()) => {}
-        Err(escrow_domain::ports::RepositoryError::Duplicate(_)) => {
+    match state.partners.create(&partner, &secrets).await? {
+        escrow_domain::ports::Stored::Created => {}
+        escrow_domain::ports::Stored::AlreadyExists => {
             return Err(ApiError::new(
                 actix_web::http::StatusCode::CONFLICT,
                 "PARTNER_ALREADY_EXISTS",
                 "이미 있는 제휴사 코드입니다.",
             ));
         }
-        Err(e) => return Err(e.into()),
     }
     Ok(HttpResponse::Created().json(PartnerCreatedView {
         partner_id: partner.id.to_string(),

@@ -6,7 +6,7 @@ use diesel::{
 use diesel_async::RunQueryDsl;
 use escrow_domain::ids::{MemberId, PartnerId};
 use escrow_domain::people::{Member, MemberStatus, PhoneNumber};
-use escrow_domain::ports::RepositoryError;
+use escrow_domain::ports::{RepositoryError, SignupCompletion, Stored};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -180,6 +180,24 @@ fn unfinished_statuses() -> (Vec<i16>, Vec<i16>) {
     (always, until_paid)
 }
 
+/// Why a signup transaction rolled back: an expected refusal, or a storage failure.
+enum SignupTx {
+    Refused(SignupCompletion),
+    Failed(RepositoryError),
+}
+
+impl From<diesel::result::Error> for SignupTx {
+    fn from(e: diesel::result::Error) -> Self {
+        SignupTx::Failed(storage_error(e))
+    }
+}
+
+impl From<RepositoryError> for SignupTx {
+    fn from(e: RepositoryError) -> Self {
+        SignupTx::Failed(e)
+    }
+}
+
 #[async_trait]
 impl MemberRepository for Directory {
     async fn get(
@@ -254,48 +272,60 @@ impl MemberRepository for Directory {
         member_key: &str,
         terms: &[AgreedTerm],
         event: &PartnerEvent,
-    ) -> Result<(), RepositoryError> {
+    ) -> Result<SignupCompletion, RepositoryError> {
         let hash = escrow_domain::services::member_key_hash(member_key);
         let mut conn = self.pool.get().await.map_err(pool_error)?;
-        conn.transaction(async move |conn| -> Result<_, TxError> {
-            diesel::insert_into(members::table)
-                .values(MemberRow::from_domain(m, hash.clone()))
+        let result = conn
+            .transaction(async move |conn| -> Result<_, SignupTx> {
+                // One live membership per partner user: the unique index refuses a second one.
+                match crate::errors::stored(
+                    diesel::insert_into(members::table)
+                        .values(MemberRow::from_domain(m, hash.clone()))
+                        .execute(conn)
+                        .await,
+                )? {
+                    Stored::Created => {}
+                    Stored::AlreadyExists => {
+                        return Err(SignupTx::Refused(SignupCompletion::AlreadyMember))
+                    }
+                }
+                let completed = diesel::update(
+                    signup_sessions::table
+                        .filter(signup_sessions::id.eq(session_id))
+                        .filter(signup_sessions::status.eq("OPEN"))
+                        .filter(signup_sessions::expires_at.gt(m.created_at)),
+                )
+                .set((
+                    signup_sessions::status.eq("COMPLETED"),
+                    signup_sessions::member_id.eq(Some(m.id.0)),
+                    signup_sessions::member_key.eq(Some(member_key)),
+                ))
                 .execute(conn)
                 .await?;
-            let completed = diesel::update(
-                signup_sessions::table
-                    .filter(signup_sessions::id.eq(session_id))
-                    .filter(signup_sessions::status.eq("OPEN"))
-                    .filter(signup_sessions::expires_at.gt(m.created_at)),
-            )
-            .set((
-                signup_sessions::status.eq("COMPLETED"),
-                signup_sessions::member_id.eq(Some(m.id.0)),
-                signup_sessions::member_key.eq(Some(member_key)),
-            ))
-            .execute(conn)
-            .await?;
-            if completed != 1 {
-                return Err(TxError(RepositoryError::Duplicate(
-                    "signup session is not open".into(),
-                )));
-            }
-            for t in terms {
-                diesel::insert_into(member_terms_agreements::table)
-                    .values((
-                        member_terms_agreements::member_id.eq(m.id.0),
-                        member_terms_agreements::term_code.eq(&t.code),
-                        member_terms_agreements::version.eq(&t.version),
-                        member_terms_agreements::agreed_at.eq(t.agreed_at),
-                    ))
-                    .execute(conn)
+                if completed != 1 {
+                    return Err(SignupTx::Refused(SignupCompletion::SessionNotOpen));
+                }
+                for t in terms {
+                    diesel::insert_into(member_terms_agreements::table)
+                        .values((
+                            member_terms_agreements::member_id.eq(m.id.0),
+                            member_terms_agreements::term_code.eq(&t.code),
+                            member_terms_agreements::version.eq(&t.version),
+                            member_terms_agreements::agreed_at.eq(t.agreed_at),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
+                crate::outbox::insert_partner_event(conn, m.partner_id.0, event, m.created_at)
                     .await?;
-            }
-            crate::outbox::insert_partner_event(conn, m.partner_id.0, event, m.created_at).await?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| e.0)
+                Ok(())
+            })
+            .await;
+        match result {
+            Ok(()) => Ok(SignupCompletion::Completed),
+            Err(SignupTx::Refused(outcome)) => Ok(outcome),
+            Err(SignupTx::Failed(e)) => Err(e),
+        }
     }
 
     async fn refuse_signup(&self, session_id: Uuid, reason: &str) -> Result<(), RepositoryError> {

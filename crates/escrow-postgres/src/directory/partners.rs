@@ -4,7 +4,7 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::RunQueryDsl;
 use escrow_domain::ids::PartnerId;
 use escrow_domain::people::{Partner, PartnerSecrets, PartnerStatus, Secret};
-use escrow_domain::ports::RepositoryError;
+use escrow_domain::ports::{RepositoryError, Stored};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -143,11 +143,11 @@ impl Directory {
         &self,
         p: &Partner,
         secrets: &PartnerSecrets,
-    ) -> Result<(), RepositoryError> {
+    ) -> Result<Stored, RepositoryError> {
         let (api_secret, webhook_secret, webhook_secret_previous) =
             self.sealed_secrets(p.id.0, secrets)?;
         let mut conn = self.pool.get().await.map_err(pool_error)?;
-        diesel::insert_into(partners::table)
+        let inserted = diesel::insert_into(partners::table)
             .values(PartnerRow {
                 id: p.id.0,
                 code: p.code.clone(),
@@ -162,9 +162,8 @@ impl Directory {
                 created_at: p.created_at,
             })
             .execute(&mut conn)
-            .await
-            .map_err(storage_error)?;
-        Ok(())
+            .await;
+        crate::errors::stored(inserted)
     }
 
     /// The partner signing with `api_key_id`.
@@ -222,7 +221,7 @@ impl PartnerRepository for Directory {
         &self,
         partner: &Partner,
         secrets: &PartnerSecrets,
-    ) -> Result<(), RepositoryError> {
+    ) -> Result<Stored, RepositoryError> {
         self.create_partner(partner, secrets).await
     }
 

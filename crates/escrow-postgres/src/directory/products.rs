@@ -5,7 +5,7 @@ use diesel_async::RunQueryDsl;
 use escrow_domain::contract::PaymentMethod;
 use escrow_domain::ids::{MemberId, PartnerId, ProductId};
 use escrow_domain::money::{Currency, Money};
-use escrow_domain::ports::RepositoryError;
+use escrow_domain::ports::{RepositoryError, Stored};
 use escrow_domain::product::{Product, ProductStatus};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -99,14 +99,13 @@ impl ProductRow {
 
 impl Directory {
     /// Stores a new product.
-    pub async fn create_product(&self, p: &Product) -> Result<(), RepositoryError> {
+    pub async fn create_product(&self, p: &Product) -> Result<Stored, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
-        diesel::insert_into(products::table)
+        let inserted = diesel::insert_into(products::table)
             .values(ProductRow::from_domain(p))
             .execute(&mut conn)
-            .await
-            .map_err(storage_error)?;
-        Ok(())
+            .await;
+        crate::errors::stored(inserted)
     }
 
     /// The product `id` of `partner_id`.
@@ -157,7 +156,7 @@ impl ProductRepository for Directory {
             .transpose()
     }
 
-    async fn create(&self, product: &Product) -> Result<(), RepositoryError> {
+    async fn create(&self, product: &Product) -> Result<Stored, RepositoryError> {
         self.create_product(product).await
     }
 

@@ -40,7 +40,7 @@ impl CheckoutService {
                 Err(
                     e @ (CheckoutError::ProductNotAvailable
                     | CheckoutError::SellerLimit(_)
-                    | CheckoutError::Storage(RepositoryError::Duplicate(_))),
+                    | CheckoutError::Storage(RepositoryError::Conflict)),
                 ),
                 Some(key),
             ) => match self.earlier_answer(partner.id, key).await? {
@@ -142,9 +142,6 @@ impl CheckoutService {
                 OpenCheckoutError::SellerLimitExceeded(l) => CheckoutError::SellerLimit(l),
                 OpenCheckoutError::ProductUnavailable => CheckoutError::ProductNotAvailable,
                 OpenCheckoutError::IdempotencyKeyReused => CheckoutError::IdempotencyKeyReused,
-                OpenCheckoutError::Storage(RepositoryError::Duplicate(_)) => {
-                    CheckoutError::ProductNotAvailable
-                }
                 OpenCheckoutError::Storage(s) => CheckoutError::Storage(s),
             })
     }

@@ -221,8 +221,7 @@ impl CheckoutService {
             }),
             // The checkout is not open any more: the other path (return or callback) opened the trade
             // with this transaction, or it failed, expired or was paid by another transaction.
-            Err(TradeServiceError::Storage(RepositoryError::Duplicate(_)))
-            | Err(TradeServiceError::Conflict) => {
+            Err(TradeServiceError::Conflict) => {
                 let now = self.checkout(checkout.id).await?;
                 if now.status == CheckoutStatus::Paid
                     && now.pg_transaction_id.as_deref() == Some(transaction_id)
