@@ -13,6 +13,7 @@ use escrow_domain::ports::{AdminRepository, PartnerRepository};
 use escrow_http::TokenKey;
 use escrow_server::config::Settings;
 use escrow_server::{sandbox, start, system_clock, ServerParts};
+use secrecy::ExposeSecret;
 use std::sync::Arc;
 
 /// The escrow (안전거래) service.
@@ -150,7 +151,7 @@ fn sealer(
             None => fail("security.master_keys is required when database.url is set"),
         }
     } else {
-        settings.security.master_keys.clone()
+        settings.master_keys()
     };
     escrow_postgres::SecretSealer::from_base64(&keys)
         .unwrap_or_else(|e| fail(format!("security.master_keys: {}", e.0)))
@@ -158,7 +159,7 @@ fn sealer(
 
 async fn environment(config: Option<&std::path::Path>) -> Env {
     let settings = Settings::load(config).unwrap_or_else(|e| fail(e));
-    let (url, secrets, cluster) = match &settings.database.url {
+    let (url, secrets, cluster) = match &settings.database_url() {
         Some(url) => (url.clone(), None, None),
         None => {
             let secrets = sandbox::secrets(&settings.data_dir)
@@ -226,18 +227,21 @@ async fn launch(
             .iter()
             .map(|k| TokenKey {
                 kid: k.kid.clone(),
-                secret: k.secret.clone().into_bytes(),
+                secret: k.secret.expose_secret().as_bytes().to_vec(),
             })
             .collect()
     };
     let link_key = match (&settings.security.link_key, &secrets) {
-        (Some(k), _) => k.clone().into_bytes(),
+        (Some(k), _) => k.expose_secret().as_bytes().to_vec(),
         (None, Some(s)) => s.link_key.clone().into_bytes(),
         (None, None) => fail("security.link_key is required when database.url is set"),
     };
     let a = &settings.alimtalk;
     let (alimtalk_url, alimtalk_sim) = if a.mode == escrow_server::config::PeerMode::Simulator {
-        let sim = AlimTalkSimulator::start(TcpListener::bind("127.0.0.1:0")?, &a.secret_key)?;
+        let sim = AlimTalkSimulator::start(
+            TcpListener::bind("127.0.0.1:0")?,
+            a.secret_key.expose_secret(),
+        )?;
         (sim.base_url.clone(), Some(sim))
     } else {
         (a.base_url.clone().unwrap_or_default(), None)
@@ -245,7 +249,7 @@ async fn launch(
     let alimtalk = AlimTalkClient::new(AlimTalkConfig {
         base_url: alimtalk_url,
         app_key: a.app_key.clone(),
-        secret_key: a.secret_key.clone().into(),
+        secret_key: a.secret_key.clone(),
         sender_key: a.sender_key.clone(),
         fallback: a.fallback_type.clone().zip(a.fallback_send_no.clone()).map(
             |(resend_type, send_no)| Fallback {
