@@ -8,9 +8,10 @@
 //! with the same `X-NC-API-IDEMPOTENCY-KEY`, so the provider sends once); a refused template or sender
 //! is permanent. The templates themselves are the domain's table (`escrow_domain::notification`).
 //!
-//! [`simulator`] is a local provider that records what it receives and can fail, hang or reject a
+//! `simulator` (feature `simulator`) is a local provider that records what it receives and can fail, hang or reject a
 //! template (`cargo run -p escrow-alimtalk --bin alimtalk-sim -- --help`).
 
+#[cfg(feature = "simulator")]
 pub mod simulator;
 
 use std::time::Duration;

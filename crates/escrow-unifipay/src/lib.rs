@@ -2,7 +2,7 @@
 //!
 //! The Unifi Pay adapter (seed 001): [`UnifiPayClient`] implements the domain's
 //! [`PaymentGateway`](escrow_domain::payment::PaymentGateway) port over HMAC-signed HTTP, and
-//! [`simulator`] is a local Unifi Pay that tests and the sandbox run use in its place
+//! `simulator` (feature `simulator`) is a local Unifi Pay that tests and the sandbox run use in its place
 //! (`cargo run -p escrow-unifipay --bin unifipay-sim -- --help`).
 //!
 //! Signatures are `BASE64(HMAC-SHA256(appSecret, METHOD + URI + X-Api-Key + X-Timestamp + BODY))` over
@@ -10,6 +10,7 @@
 
 mod client;
 mod config;
+#[cfg(feature = "simulator")]
 pub mod simulator;
 mod wire;
 
