@@ -134,3 +134,116 @@ impl OpenedCheckout {
         }
     }
 }
+
+/// How a checkout ended without payment, as the domain decides it; the repository stores it in one
+/// transaction if the checkout is still open: the status and code, the seller-limit reservation and
+/// the product released, and the partner's `payment.failed`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckoutFailure {
+    /// The checkout's partner.
+    pub partner_id: PartnerId,
+    /// The checkout.
+    pub checkout_id: CheckoutId,
+    /// Its product, released (on sale again).
+    pub product_id: ProductId,
+    /// `FAILED`, or `EXPIRED` for an expiry.
+    pub status: CheckoutStatus,
+    /// The code kept on the checkout (none for an expiry, whose status says it).
+    pub failure_code: Option<String>,
+    /// The partner's `payment.failed` with the code.
+    pub event: crate::notification::PartnerEvent,
+    /// When.
+    pub at: OffsetDateTime,
+}
+
+impl Checkout {
+    /// This checkout failing with `failure` at `at` (`PG_EXPIRED` is an expiry).
+    pub fn fail(&self, failure: crate::payment::PgFailure, at: OffsetDateTime) -> CheckoutFailure {
+        let expired = failure == crate::payment::PgFailure::Expired;
+        CheckoutFailure {
+            partner_id: self.partner_id,
+            checkout_id: self.id,
+            product_id: self.product_id,
+            status: if expired {
+                CheckoutStatus::Expired
+            } else {
+                CheckoutStatus::Failed
+            },
+            failure_code: (!expired).then(|| failure.code().to_owned()),
+            event: crate::notification::PartnerEvent {
+                event_type: "payment.failed",
+                data: serde_json::json!({
+                    "checkoutId": self.id,
+                    "partnerTradeNo": self.partner_trade_no,
+                    "code": failure.code(),
+                }),
+            },
+            at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::*;
+    use crate::payment::PgFailure;
+    use time::macros::datetime;
+
+    fn checkout() -> Checkout {
+        let quote = crate::contract::Contract::standard_2022()
+            .quote(
+                &crate::quote::QuoteRequest {
+                    product_price: crate::money::Money::krw(10_000),
+                    shipping_fee: crate::money::Money::krw(0),
+                    method: PaymentMethod::Card,
+                    trade_type: TradeType::General,
+                },
+                &[PaymentMethod::Card],
+            )
+            .unwrap();
+        Checkout {
+            id: CheckoutId::random(),
+            partner_id: PartnerId::random(),
+            buyer_id: MemberId::random(),
+            seller_id: MemberId::random(),
+            product_id: ProductId::random(),
+            method: PaymentMethod::Card,
+            trade_type: TradeType::General,
+            quote,
+            shipping_address: ShippingAddress {
+                recipient: "홍길동".into(),
+                phone: PhoneNumber::new("01012345678").unwrap(),
+                postcode: "04524".into(),
+                address: "서울".into(),
+                address_detail: "1층".into(),
+                requirement: None,
+            },
+            return_url: "https://market.example/r".into(),
+            partner_trade_no: Some("order-1".into()),
+            status: CheckoutStatus::Open,
+            failure_code: None,
+            pg_gateway: Some("unifipay".into()),
+            pg_transaction_id: None,
+            expires_at: datetime!(2025-03-14 15:30 +9),
+            created_at: datetime!(2025-03-14 15:00 +9),
+            trade_id: None,
+        }
+    }
+
+    #[test]
+    fn an_expiry_is_expired_and_any_other_failure_keeps_its_code() {
+        let c = checkout();
+        let at = datetime!(2025-03-14 15:31 +9);
+        let expired = c.fail(PgFailure::Expired, at);
+        assert_eq!(expired.status, CheckoutStatus::Expired);
+        assert_eq!(expired.failure_code, None);
+        assert_eq!(expired.event.event_type, "payment.failed");
+        assert_eq!(expired.event.data["code"], "PG_EXPIRED");
+        let declined = c.fail(PgFailure::Declined, at);
+        assert_eq!(declined.status, CheckoutStatus::Failed);
+        assert_eq!(declined.failure_code.as_deref(), Some("PG_DECLINED"));
+        assert_eq!(declined.event.data["partnerTradeNo"], "order-1");
+        assert_eq!(declined.product_id, c.product_id);
+        assert_eq!(declined.at, at);
+    }
+}

@@ -320,6 +320,16 @@ impl CallbackType {
     }
 }
 
+/// A partner-visible notice that is not about a trade's state (`member.signed_up`, `payment.failed`):
+/// written to the outbox in the transaction of the change that causes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnerEvent {
+    /// The callback type.
+    pub event_type: &'static str,
+    /// Its `data`.
+    pub data: serde_json::Value,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,9 @@
 use async_trait::async_trait;
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use escrow_domain::checkout::{Checkout, CheckoutStatus, IdempotencyKey, OpenedCheckout};
+use escrow_domain::checkout::{
+    Checkout, CheckoutFailure, CheckoutStatus, IdempotencyKey, OpenedCheckout,
+};
 use escrow_domain::contract::{PaymentMethod, SellerLimitPolicy, TradeType};
 use escrow_domain::ids::{CheckoutId, MemberId, PartnerId, ProductId, TradeId};
 use escrow_domain::limits::LimitWindow;
@@ -325,51 +327,31 @@ impl CheckoutRepository for PgCheckoutRepository {
         Ok(load(&mut conn, resource).await?.map(|c| (hash, c)))
     }
 
-    async fn fail(
-        &self,
-        partner_id: PartnerId,
-        id: CheckoutId,
-        failure_code: &str,
-        now: OffsetDateTime,
-    ) -> Result<bool, RepositoryError> {
-        let (status, code) = if failure_code == "PG_EXPIRED" {
-            (CheckoutStatus::Expired, None)
-        } else {
-            (CheckoutStatus::Failed, Some(failure_code.to_owned()))
-        };
+    async fn fail(&self, failure: &CheckoutFailure) -> Result<bool, RepositoryError> {
+        let (id, partner_id, now) = (failure.checkout_id, failure.partner_id, failure.at);
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         conn.transaction(async move |conn| -> Result<_, crate::errors::TxError> {
-            let failed: Option<(Uuid, Option<String>)> = diesel::update(
+            let failed = diesel::update(
                 checkouts::table
                     .filter(checkouts::id.eq(id.0))
                     .filter(checkouts::partner_id.eq(partner_id.0))
                     .filter(checkouts::status.eq(CheckoutStatus::Open.code())),
             )
             .set((
-                checkouts::status.eq(status.code()),
-                checkouts::failure_code.eq(code),
+                checkouts::status.eq(failure.status.code()),
+                checkouts::failure_code.eq(failure.failure_code.as_deref()),
                 checkouts::updated_at.eq(now),
             ))
-            .returning((checkouts::product_id, checkouts::partner_trade_no))
-            .get_result(conn)
-            .await
-            .optional()?;
-            let Some((product, partner_trade_no)) = failed else {
+            .execute(conn)
+            .await?;
+            if failed != 1 {
                 return Ok(false);
-            };
+            }
             release_reservation(conn, id.0, now).await?;
-            let event = escrow_domain::ports::PartnerEvent {
-                event_type: "payment.failed",
-                data: serde_json::json!({
-                    "checkoutId": id,
-                    "partnerTradeNo": partner_trade_no,
-                    "code": failure_code,
-                }),
-            };
-            crate::outbox::insert_partner_event(conn, partner_id.0, &event, now).await?;
+            crate::outbox::insert_partner_event(conn, partner_id.0, &failure.event, now).await?;
             diesel::update(
                 products::table
-                    .filter(products::id.eq(product))
+                    .filter(products::id.eq(failure.product_id.0))
                     .filter(products::status.eq(ProductStatus::Reserved.code())),
             )
             .set((

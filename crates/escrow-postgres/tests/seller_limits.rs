@@ -10,6 +10,7 @@ use escrow_domain::checkout::OpenedCheckout;
 use escrow_domain::contract::{Contract, PaymentMethod};
 use escrow_domain::limits::{LimitScope, LimitWindow};
 use escrow_domain::money::Currency;
+use escrow_domain::payment::PgFailure;
 use escrow_domain::ports::{CheckoutRepository, OpenCheckoutError};
 use escrow_postgres::checkouts::{set_usage, stored_usage};
 use time::macros::{date, datetime};
@@ -203,12 +204,12 @@ async fn a_failed_checkout_releases_its_limits_and_product_once() {
     );
     assert!(w
         .checkouts
-        .fail(w.partner.id, checkout.id, "PG_DECLINED", at)
+        .fail(&checkout.fail(PgFailure::Declined, at))
         .await
         .unwrap());
     assert!(!w
         .checkouts
-        .fail(w.partner.id, checkout.id, "PG_DECLINED", at)
+        .fail(&checkout.fail(PgFailure::Declined, at))
         .await
         .unwrap());
     assert_eq!(

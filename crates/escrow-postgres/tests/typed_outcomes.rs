@@ -83,7 +83,7 @@ async fn a_signup_that_cannot_complete_says_why_and_writes_nothing() {
     let member = member_of(&w, &template, "user-1");
     assert_eq!(
         w.directory
-            .complete_signup(first.id, &member, "key-1", &[], &event)
+            .complete_signup(first.id, &member, "key-1", "hash-1", &[], &event)
             .await
             .unwrap(),
         SignupCompletion::Completed
@@ -92,7 +92,7 @@ async fn a_signup_that_cannot_complete_says_why_and_writes_nothing() {
     let stranger = member_of(&w, &template, "user-2");
     assert_eq!(
         w.directory
-            .complete_signup(first.id, &stranger, "key-2", &[], &event)
+            .complete_signup(first.id, &stranger, "key-2", "hash-2", &[], &event)
             .await
             .unwrap(),
         SignupCompletion::SessionNotOpen
@@ -103,7 +103,7 @@ async fn a_signup_that_cannot_complete_says_why_and_writes_nothing() {
     w.directory.open_signup(&second).await.unwrap();
     assert_eq!(
         w.directory
-            .complete_signup(second.id, &other, "key-3", &[], &event)
+            .complete_signup(second.id, &other, "key-3", "hash-3", &[], &event)
             .await
             .unwrap(),
         SignupCompletion::AlreadyMember

@@ -13,6 +13,7 @@ use crate::checkout::{Checkout, CheckoutStatus, IdempotencyKey, OpenedCheckout};
 use crate::contract::{Contract, SellerLimitPolicy};
 use crate::ids::{CheckoutId, MemberId, PartnerId};
 use crate::money::Money;
+use crate::payment::PgFailure;
 use crate::ports::{CheckoutRepository, OpenCheckoutError};
 
 /// What an adapter gives the checkout suite.
@@ -96,7 +97,7 @@ pub async fn seller_limits_hold_under_concurrency_and_are_released_once(
     let fails: Vec<BoxFuture<'_, Result<bool, crate::ports::RepositoryError>>> = (0..4)
         .map(|_| {
             let (repo, c) = (repo.clone(), first.clone());
-            Box::pin(async move { repo.fail(c.partner_id, c.id, "PG_DECLINED", AT).await })
+            Box::pin(async move { repo.fail(&c.fail(PgFailure::Declined, AT)).await })
                 as BoxFuture<'_, _>
         })
         .collect();
@@ -155,7 +156,7 @@ pub async fn a_product_has_one_open_checkout(h: &dyn CheckoutStoreHarness) {
     }
     let stored = stored.expect("one checkout is stored");
     assert!(repo
-        .fail(stored.partner_id, stored.id, "PG_EXPIRED", AT)
+        .fail(&stored.fail(PgFailure::Expired, AT))
         .await
         .expect("fail"));
     let expired = repo

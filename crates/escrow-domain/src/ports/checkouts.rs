@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::RepositoryError;
-use crate::checkout::{Checkout, IdempotencyKey, OpenedCheckout};
+use crate::checkout::{Checkout, CheckoutFailure, IdempotencyKey, OpenedCheckout};
 use crate::contract::SellerLimitPolicy;
 use crate::ids::{CheckoutId, PartnerId};
 use crate::limits::LimitExceeded;
@@ -55,15 +55,10 @@ pub trait CheckoutRepository: Send + Sync {
         key: &str,
     ) -> Result<Option<(String, Checkout)>, RepositoryError>;
 
-    /// Marks an open checkout failed (or expired, for `PG_EXPIRED`) and releases its product and limits;
-    /// returns false when it was not open any more.
-    async fn fail(
-        &self,
-        partner_id: PartnerId,
-        id: CheckoutId,
-        failure_code: &str,
-        now: OffsetDateTime,
-    ) -> Result<bool, RepositoryError>;
+    /// Stores `failure` ([`Checkout::fail`]) if the checkout is still open, in one transaction: its
+    /// status and code, the seller-limit reservation and the product released, the partner's event.
+    /// False when it was not open any more (nothing written).
+    async fn fail(&self, failure: &CheckoutFailure) -> Result<bool, RepositoryError>;
 }
 
 /// What the checkout flow needs beyond [`CheckoutRepository`].

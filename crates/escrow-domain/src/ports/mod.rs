@@ -12,9 +12,10 @@ pub mod products;
 pub mod rules;
 pub mod trades;
 
+pub use crate::notification::PartnerEvent;
 pub use admin::{AdminRepository, RefundRecord};
 pub use checkouts::{CheckoutRepository, OpenCheckoutError, PaymentRecords, IDEMPOTENCY_KEPT};
-pub use people::{MemberRepository, PartnerEvent, PartnerRepository, SignupCompletion};
+pub use people::{MemberRepository, PartnerRepository, SignupCompletion};
 pub use products::ProductRepository;
 pub use rules::RulesRepository;
 pub use trades::{DueTimer, TradeCursor, TradeFilter, TradePage, TradeQueries, TradeRepository};

@@ -5,18 +5,9 @@ use time::OffsetDateTime;
 
 use super::{RepositoryError, Stored};
 use crate::ids::{MemberId, PartnerId};
+use crate::notification::PartnerEvent;
 use crate::people::{Member, Partner, PartnerSecrets};
 use crate::signup::{AgreedTerm, SignupSession};
-
-/// A partner-visible notice that is not about a trade's state (`member.signed_up`, `payment.failed`):
-/// written to the outbox in the transaction of the change that causes it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PartnerEvent {
-    /// The callback type.
-    pub event_type: &'static str,
-    /// Its `data`.
-    pub data: serde_json::Value,
-}
 
 /// What completing a signup did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,14 +83,17 @@ pub trait MemberRepository: Send + Sync {
         &self,
         id: uuid::Uuid,
     ) -> Result<Option<SignupSession>, RepositoryError>;
-    /// In one transaction: stores the member (with the SHA-256 of `member_key`), its terms, completes
-    /// the session (keeping `member_key` for one read by the partner) and queues `event`; or nothing,
-    /// when the session is no longer open or the user already has a live membership.
+    /// In one transaction: stores the member with `member_key_hash` (the domain hashed the key), its
+    /// terms, completes the session (keeping `member_key` for one read by the partner) and queues
+    /// `event`; or nothing, when the session is no longer open or the user already has a live
+    /// membership.
+    #[allow(clippy::too_many_arguments)]
     async fn complete_signup(
         &self,
         session_id: uuid::Uuid,
         member: &Member,
         member_key: &str,
+        member_key_hash: &str,
         terms: &[AgreedTerm],
         event: &PartnerEvent,
     ) -> Result<SignupCompletion, RepositoryError>;

@@ -267,7 +267,14 @@ impl MemberService {
         };
         match self
             .members
-            .complete_signup(session_id, &member, &member_key, &terms, &event)
+            .complete_signup(
+                session_id,
+                &member,
+                &member_key,
+                &member_key_hash(&member_key),
+                &terms,
+                &event,
+            )
             .await?
         {
             SignupCompletion::Completed => {}

@@ -270,10 +270,11 @@ impl MemberRepository for Directory {
         session_id: Uuid,
         m: &Member,
         member_key: &str,
+        member_key_hash: &str,
         terms: &[AgreedTerm],
         event: &PartnerEvent,
     ) -> Result<SignupCompletion, RepositoryError> {
-        let hash = escrow_domain::services::member_key_hash(member_key);
+        let hash = member_key_hash.to_owned();
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let result = conn
             .transaction(async move |conn| -> Result<_, SignupTx> {

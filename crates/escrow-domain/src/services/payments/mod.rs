@@ -225,15 +225,10 @@ impl CheckoutService {
             .ok_or(CheckoutError::CheckoutNotFound)
     }
 
-    /// Fails an open checkout with `failure` (product and limits released by the repository).
+    /// Fails an open checkout with `failure` ([`Checkout::fail`] decides what that means).
     async fn fail(&self, checkout: &Checkout, failure: PgFailure) -> Result<(), CheckoutError> {
         self.checkouts
-            .fail(
-                checkout.partner_id,
-                checkout.id,
-                failure.code(),
-                self.clock.now(),
-            )
+            .fail(&checkout.fail(failure, self.clock.now()))
             .await?;
         Ok(())
     }

@@ -153,12 +153,7 @@ impl CheckoutService {
         for checkout in self.records.expired_checkouts(now, limit).await? {
             if self
                 .checkouts
-                .fail(
-                    checkout.partner_id,
-                    checkout.id,
-                    PgFailure::Expired.code(),
-                    now,
-                )
+                .fail(&checkout.fail(PgFailure::Expired, now))
                 .await?
             {
                 expired += 1;
