@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::RunQueryDsl;
 use escrow_domain::calendar::{BusinessCalendar, Holiday};
 use escrow_domain::contract::Contract;
@@ -19,6 +19,17 @@ use crate::schema::{contracts, holidays};
 
 type Cached<T> = Arc<Mutex<Option<(Instant, T)>>>;
 
+/// A partner's contract versions, newest first, each with the instant it takes effect.
+type Versions = Vec<(OffsetDateTime, Contract)>;
+
+/// The version in force at `at`: the newest one effective by then, or the standard contract.
+fn in_force(versions: &Versions, at: OffsetDateTime) -> Contract {
+    versions
+        .iter()
+        .find(|(from, _)| *from <= at)
+        .map_or_else(Contract::standard_2022, |(_, c)| c.clone())
+}
+
 /// Contracts and holidays in PostgreSQL, optionally kept in memory for a short time.
 ///
 /// The cache only saves reads: a contract or holiday change reaches every instance within `ttl`,
@@ -28,7 +39,7 @@ pub struct PgRulesRepository {
     pool: DbPool,
     ttl: Duration,
     calendar: Cached<BusinessCalendar>,
-    contracts: Arc<Mutex<HashMap<PartnerId, (Instant, Contract)>>>,
+    contracts: Arc<Mutex<HashMap<PartnerId, (Instant, Versions)>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -115,15 +126,20 @@ impl PgRulesRepository {
 
 #[async_trait]
 impl RulesRepository for PgRulesRepository {
-    async fn contract_of(&self, partner_id: PartnerId) -> Result<Contract, RepositoryError> {
-        if let Some((at, c)) = lock(&self.contracts).get(&partner_id) {
-            if at.elapsed() < self.ttl {
-                return Ok(c.clone());
+    async fn contract_of(
+        &self,
+        partner_id: PartnerId,
+        at: OffsetDateTime,
+    ) -> Result<Contract, RepositoryError> {
+        if let Some((read, versions)) = lock(&self.contracts).get(&partner_id) {
+            if read.elapsed() < self.ttl {
+                return Ok(in_force(versions, at));
             }
         }
-        let contract = self.load_contract(partner_id).await?;
+        let versions = self.load_contracts(partner_id).await?;
+        let contract = in_force(&versions, at);
         if !self.ttl.is_zero() {
-            lock(&self.contracts).insert(partner_id, (Instant::now(), contract.clone()));
+            lock(&self.contracts).insert(partner_id, (Instant::now(), versions));
         }
         Ok(contract)
     }
@@ -143,21 +159,18 @@ impl RulesRepository for PgRulesRepository {
 }
 
 impl PgRulesRepository {
-    async fn load_contract(&self, partner_id: PartnerId) -> Result<Contract, RepositoryError> {
+    async fn load_contracts(&self, partner_id: PartnerId) -> Result<Versions, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
-        let terms: Option<serde_json::Value> = contracts::table
+        let rows: Vec<(OffsetDateTime, serde_json::Value)> = contracts::table
             .filter(contracts::partner_id.eq(partner_id.0))
-            .filter(contracts::effective_from.le(OffsetDateTime::now_utc()))
             .order(contracts::version.desc())
-            .select(contracts::terms)
-            .first(&mut conn)
+            .select((contracts::effective_from, contracts::terms))
+            .load(&mut conn)
             .await
-            .optional()
             .map_err(storage_error)?;
-        match terms {
-            Some(t) => serde_json::from_value(t).map_err(corrupt),
-            None => Ok(Contract::standard_2022()),
-        }
+        rows.into_iter()
+            .map(|(from, terms)| Ok((from, serde_json::from_value(terms).map_err(corrupt)?)))
+            .collect()
     }
 
     async fn load_calendar(&self) -> Result<BusinessCalendar, RepositoryError> {

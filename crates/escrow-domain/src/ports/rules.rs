@@ -11,8 +11,13 @@ use crate::ids::PartnerId;
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait RulesRepository: Send + Sync {
-    /// The partner's current contract.
-    async fn contract_of(&self, partner_id: PartnerId) -> Result<Contract, RepositoryError>;
+    /// The partner's contract in force at `at` (the latest version effective by then; the standard
+    /// contract when there is none). Services pass their `Clock`'s now.
+    async fn contract_of(
+        &self,
+        partner_id: PartnerId,
+        at: time::OffsetDateTime,
+    ) -> Result<Contract, RepositoryError>;
 
     /// The business calendar as operators left it.
     async fn calendar(&self) -> Result<BusinessCalendar, RepositoryError>;

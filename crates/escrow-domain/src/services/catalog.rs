@@ -21,10 +21,10 @@ pub struct ProductUpsert {
     pub partner_product_id: String,
     /// Name, 1–200 characters.
     pub name: String,
-    /// Price.
-    pub price: Money,
-    /// Shipping fee (0 for none).
-    pub shipping_fee: Money,
+    /// Price, in minor units of the partner's contract currency (the service decides the currency).
+    pub price: i64,
+    /// Shipping fee (0 for none), in the same units.
+    pub shipping_fee: i64,
     /// Accepted methods (at least one).
     pub payment_methods: Vec<PaymentMethod>,
     /// Free text.
@@ -34,6 +34,9 @@ pub struct ProductUpsert {
     /// A category code.
     pub category_code: Option<String>,
 }
+
+/// The largest amount a product field takes, in minor units.
+const MAX_AMOUNT: i64 = 10_000_000_000_000;
 
 /// Why a product was not stored.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,8 +108,11 @@ impl ProductService {
         if u.payment_methods.is_empty() {
             return invalid("paymentMethods", "at least one method");
         }
-        if u.shipping_fee.is_negative() {
-            return invalid("shippingFee", "must not be negative");
+        if !(1..=MAX_AMOUNT).contains(&u.price) {
+            return invalid("price", "between 1 and 10000000000000");
+        }
+        if !(0..=MAX_AMOUNT).contains(&u.shipping_fee) {
+            return invalid("shippingFee", "between 0 and 10000000000000");
         }
         if u.name.chars().any(char::is_control) {
             return invalid("name", "no control characters");
@@ -157,16 +163,13 @@ impl ProductService {
             return Err(ProductError::SellerNotActive);
         }
         Self::check_fields(&u)?;
-        let contract = self.rules.contract_of(partner_id).await?;
+        // A product is priced in its partner's contract currency.
+        let contract = self.rules.contract_of(partner_id, self.clock.now()).await?;
+        let price = Money::new(u.price, contract.currency);
+        let shipping_fee = Money::new(u.shipping_fee, contract.currency);
         contract
-            .check_product_price(u.price)
+            .check_product_price(price)
             .map_err(ProductError::Price)?;
-        if u.shipping_fee.currency() != contract.currency {
-            return Err(ProductError::Invalid {
-                field: "shippingFee",
-                problem: "currency differs from the contract",
-            });
-        }
         let now = self.clock.now();
         let mut methods = u.payment_methods.clone();
         methods.sort();
@@ -186,8 +189,8 @@ impl ProductService {
                     seller_id,
                     partner_product_id: u.partner_product_id.trim().to_owned(),
                     name: u.name.trim().to_owned(),
-                    price: u.price,
-                    shipping_fee: u.shipping_fee,
+                    price,
+                    shipping_fee,
                     payment_methods: methods,
                     description: u.description,
                     image_url: u.image_url,
@@ -224,12 +227,12 @@ impl ProductService {
                 if current.name != u.name.trim() {
                     return Err(ProductError::FieldImmutable("name"));
                 }
-                if current.price != u.price {
+                if current.price != price {
                     return Err(ProductError::FieldImmutable("price"));
                 }
                 let updated = Product {
                     partner_product_id: u.partner_product_id.trim().to_owned(),
-                    shipping_fee: u.shipping_fee,
+                    shipping_fee,
                     payment_methods: methods,
                     description: u.description,
                     image_url: u.image_url,

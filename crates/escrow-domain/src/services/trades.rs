@@ -118,7 +118,10 @@ impl TradeService {
 
     /// Opens the trade of an approved payment and stores it.
     pub async fn open(&self, open: OpenTrade) -> Result<Transition, TradeServiceError> {
-        let contract = self.rules.contract_of(open.partner_id).await?;
+        let contract = self
+            .rules
+            .contract_of(open.partner_id, self.clock.now())
+            .await?;
         let calendar = self.rules.calendar().await?;
         let rules = TradeRules {
             contract: &contract,
@@ -157,7 +160,7 @@ impl TradeService {
         command: TradeCommand,
     ) -> Result<Transition, TradeServiceError> {
         let (partner_id, trade_id) = (loaded.partner_id, loaded.id);
-        let contract = self.rules.contract_of(partner_id).await?;
+        let contract = self.rules.contract_of(partner_id, self.clock.now()).await?;
         let calendar = self.rules.calendar().await?;
         let rules = TradeRules {
             contract: &contract,
@@ -229,7 +232,7 @@ mod tests {
         let mut rules = MockRulesRepository::new();
         rules
             .expect_contract_of()
-            .returning(|_| Ok(Contract::standard_2022()));
+            .returning(|_, _| Ok(Contract::standard_2022()));
         rules
             .expect_calendar()
             .returning(|| Ok(BusinessCalendar::korea()));

@@ -2,7 +2,6 @@
 //! types at the edge; responses are built from domain values.
 
 use escrow_domain::contract::{PaymentMethod, TradeType};
-use escrow_domain::money::{Currency, Money};
 use escrow_domain::quote::Quote;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -147,21 +146,4 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
         ));
     }
     Ok(v.to_owned())
-}
-
-/// An amount in minor units of `currency`: 0 ..= 10^13 (`allow_zero`) or 1 ..= 10^13.
-pub fn amount(
-    field: &str,
-    value: i64,
-    currency: Currency,
-    allow_zero: bool,
-) -> Result<Money, ApiError> {
-    let min = if allow_zero { 0 } else { 1 };
-    if !(min..=10_000_000_000_000).contains(&value) {
-        return Err(ApiError::invalid(
-            field,
-            format!("between {min} and 10000000000000"),
-        ));
-    }
-    Ok(Money::new(value, currency))
 }

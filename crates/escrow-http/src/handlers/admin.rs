@@ -172,7 +172,7 @@ pub async fn get_contract(
         .get(id)
         .await?
         .ok_or_else(|| ApiError::not_found("partner"))?;
-    Ok(HttpResponse::Ok().json(state.rules.contract_of(id).await?))
+    Ok(HttpResponse::Ok().json(state.rules.contract_of(id, state.clock.now()).await?))
 }
 
 /// Admin trade search.

@@ -14,9 +14,9 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{parse_json, MemberAuth};
 use crate::dto::{
-    amount, text, CheckoutRequestDto, CheckoutView, EventView, ProductRequest, ProductView,
-    ReasonRequest, ReturnAgreeRequest, ReturnRequestDto, SaleCancelRequest, ShipmentRequest,
-    TradePageView, TradeView,
+    text, CheckoutRequestDto, CheckoutView, EventView, ProductRequest, ProductView, ReasonRequest,
+    ReturnAgreeRequest, ReturnRequestDto, SaleCancelRequest, ShipmentRequest, TradePageView,
+    TradeView,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -31,14 +31,12 @@ pub async fn upsert_product(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let r: ProductRequest = parse_json(&body)?;
-    let contract = state.rules.contract_of(auth.partner_id).await?;
-    let currency = contract.currency;
     let upsert = ProductUpsert {
         product_id: r.product_id.map(ProductId),
         partner_product_id: text("partnerProductId", &r.partner_product_id, 100)?,
         name: text("name", &r.name, 200)?,
-        price: amount("price", r.price, currency, false)?,
-        shipping_fee: amount("shippingFee", r.shipping_fee.unwrap_or(0), currency, true)?,
+        price: r.price,
+        shipping_fee: r.shipping_fee.unwrap_or(0),
         payment_methods: r.payment_methods.into_iter().map(Into::into).collect(),
         description: r.description,
         image_url: r.image_url,

@@ -100,7 +100,7 @@ impl CheckoutService {
             .routing
             .gateway_for(request.method)
             .map_err(CheckoutError::MethodUnavailable)?;
-        let contract = self.rules.contract_of(partner.id).await?;
+        let contract = self.rules.contract_of(partner.id, self.clock.now()).await?;
         let quote = contract
             .quote(
                 &QuoteRequest {
