@@ -71,6 +71,110 @@ pub enum OutboxKind {
     Callback,
 }
 
+/// What an outbox row carries, typed: the adapter that stores it and the worker that delivers it
+/// read and write the same structure ([`OutboxPayload::to_stored`], [`OutboxPayload::from_stored`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutboxPayload {
+    /// An AlimTalk to a member.
+    AlimTalk(QueuedAlimTalk),
+    /// A callback to the partner: its body exactly as posted.
+    Callback(PartnerCallback),
+}
+
+/// An AlimTalk waiting to be sent: the notice and its variables, to a member (whose phone is read at
+/// sending time, so no phone number sits in the outbox).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueuedAlimTalk {
+    /// The event id (the provider's idempotency key).
+    pub event_id: uuid::Uuid,
+    /// The notice.
+    pub template: AlimTalkTemplate,
+    /// Buyer or seller.
+    pub recipient: crate::notification::Recipient,
+    /// The member it goes to.
+    pub member_id: crate::ids::MemberId,
+    /// The trade it is about.
+    #[serde(default)]
+    pub trade_id: Option<TradeId>,
+    /// The template's variables.
+    pub variables: std::collections::BTreeMap<String, String>,
+}
+
+/// A partner callback's body (SPEC §9): `{eventId, type, occurredAt, sequence, data}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartnerCallback {
+    /// The event id.
+    pub event_id: uuid::Uuid,
+    /// The callback type (`trade.status_changed`, `payment.failed`, …).
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When it happened (RFC 3339).
+    pub occurred_at: String,
+    /// The trade's version, for trade callbacks.
+    pub sequence: Option<i64>,
+    /// The type's data.
+    pub data: serde_json::Value,
+}
+
+impl PartnerCallback {
+    /// A callback of `event_type` with `data`, at `at`.
+    pub fn new(
+        event_id: uuid::Uuid,
+        event_type: &str,
+        at: OffsetDateTime,
+        sequence: Option<i64>,
+        data: serde_json::Value,
+    ) -> Self {
+        PartnerCallback {
+            event_id,
+            event_type: event_type.to_owned(),
+            occurred_at: at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            sequence,
+            data,
+        }
+    }
+}
+
+impl OutboxPayload {
+    /// AlimTalk or callback.
+    pub fn kind(&self) -> OutboxKind {
+        match self {
+            OutboxPayload::AlimTalk(_) => OutboxKind::Alimtalk,
+            OutboxPayload::Callback(_) => OutboxKind::Callback,
+        }
+    }
+
+    /// The event id.
+    pub fn event_id(&self) -> uuid::Uuid {
+        match self {
+            OutboxPayload::AlimTalk(a) => a.event_id,
+            OutboxPayload::Callback(c) => c.event_id,
+        }
+    }
+
+    /// The stored (JSON) form.
+    pub fn to_stored(&self) -> serde_json::Value {
+        match self {
+            OutboxPayload::AlimTalk(a) => serde_json::to_value(a),
+            OutboxPayload::Callback(c) => serde_json::to_value(c),
+        }
+        .unwrap_or_default()
+    }
+
+    /// Reads a stored payload of `kind`.
+    pub fn from_stored(kind: OutboxKind, stored: serde_json::Value) -> Result<Self, String> {
+        match kind {
+            OutboxKind::Alimtalk => serde_json::from_value(stored).map(OutboxPayload::AlimTalk),
+            OutboxKind::Callback => serde_json::from_value(stored).map(OutboxPayload::Callback),
+        }
+        .map_err(|e| e.to_string())
+    }
+}
+
 /// A claimed outbox row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxMessage {
@@ -84,8 +188,8 @@ pub struct OutboxMessage {
     pub partner_id: PartnerId,
     /// The trade, if any.
     pub trade_id: Option<TradeId>,
-    /// The payload (a callback's body; an AlimTalk's template, recipient and variables).
-    pub payload: serde_json::Value,
+    /// What it carries.
+    pub payload: OutboxPayload,
     /// Attempts made before this one.
     pub attempts: i32,
     /// When it was queued.
@@ -176,6 +280,41 @@ pub fn next_attempt(
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn payloads_read_back_as_written_and_rows_written_before_still_read() {
+        let alimtalk = OutboxPayload::AlimTalk(QueuedAlimTalk {
+            event_id: uuid::Uuid::nil(),
+            template: AlimTalkTemplate::BuyerShipmentNotice,
+            recipient: crate::notification::Recipient::Buyer,
+            member_id: crate::ids::MemberId(uuid::Uuid::nil()),
+            trade_id: None,
+            variables: [("tradeId".to_owned(), "t-1".to_owned())].into(),
+        });
+        let callback = OutboxPayload::Callback(PartnerCallback::new(
+            uuid::Uuid::nil(),
+            "payment.failed",
+            datetime!(2025-03-06 10:00 UTC),
+            None,
+            serde_json::json!({ "code": "PG_DECLINED" }),
+        ));
+        for p in [&alimtalk, &callback] {
+            assert_eq!(
+                OutboxPayload::from_stored(p.kind(), p.to_stored()).as_ref(),
+                Ok(p)
+            );
+        }
+        assert_eq!(callback.to_stored()["occurredAt"], "2025-03-06T10:00:00Z");
+        assert_eq!(callback.to_stored()["sequence"], serde_json::Value::Null);
+        // Rows queued before the payload was typed carried a `templateCode` too.
+        let mut old = alimtalk.to_stored();
+        old["templateCode"] = "ESCROW_B_SHIPPED".into();
+        assert_eq!(
+            OutboxPayload::from_stored(OutboxKind::Alimtalk, old),
+            Ok(alimtalk)
+        );
+        assert!(OutboxPayload::from_stored(OutboxKind::Callback, serde_json::json!({})).is_err());
+    }
 
     #[test]
     fn backoff_doubles_to_an_hour_and_stops_after_a_day() {

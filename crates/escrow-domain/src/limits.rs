@@ -21,6 +21,26 @@ pub enum LimitWindow {
     Month,
 }
 
+impl LimitWindow {
+    /// The code counters are stored under (`DAY`, `MONTH`).
+    pub fn code(self) -> &'static str {
+        match self {
+            LimitWindow::Day => "DAY",
+            LimitWindow::Month => "MONTH",
+        }
+    }
+}
+
+impl LimitScope {
+    /// The code counters are stored under: `TOTAL`, or the method's code.
+    pub fn code(self) -> &'static str {
+        match self {
+            LimitScope::Total => "TOTAL",
+            LimitScope::Method(m) => m.code(),
+        }
+    }
+}
+
 /// What a limit sums: one method, or all of them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "scope", content = "method", rename_all = "SCREAMING_SNAKE_CASE")]

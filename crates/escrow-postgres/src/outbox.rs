@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use escrow_domain::delivery::{
-    AttemptOutcome, OutboxKind, OutboxMessage, OutboxStats, OutboxStore,
+    AttemptOutcome, OutboxKind, OutboxMessage, OutboxPayload, OutboxStats, OutboxStore,
+    PartnerCallback,
 };
 use escrow_domain::ids::{PartnerId, TradeId};
 use escrow_domain::ports::RepositoryError;
@@ -54,7 +55,7 @@ fn message(r: Row) -> Result<OutboxMessage, RepositoryError> {
         kind,
         partner_id: PartnerId(r.3),
         trade_id: r.4.map(TradeId),
-        payload: r.5,
+        payload: OutboxPayload::from_stored(kind, r.5).map_err(corrupt)?,
         attempts: r.6,
         created_at: r.7,
     })
@@ -276,22 +277,19 @@ pub(crate) async fn insert_partner_event(
     now: OffsetDateTime,
 ) -> Result<(), RepositoryError> {
     let event_id = Uuid::new_v4();
-    let occurred_at = now
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(corrupt)?;
-    let body = serde_json::json!({
-        "eventId": event_id,
-        "type": event.event_type,
-        "occurredAt": occurred_at,
-        "sequence": serde_json::Value::Null,
-        "data": event.data,
-    });
+    let body = OutboxPayload::Callback(PartnerCallback::new(
+        event_id,
+        event.event_type,
+        now,
+        None,
+        event.data.clone(),
+    ));
     diesel::insert_into(outbox::table)
         .values((
             outbox::event_id.eq(event_id),
             outbox::kind.eq("CALLBACK"),
             outbox::partner_id.eq(partner_id),
-            outbox::payload.eq(body),
+            outbox::payload.eq(body.to_stored()),
             outbox::next_attempt_at.eq(now),
             outbox::created_at.eq(now),
         ))

@@ -21,20 +21,6 @@ use crate::errors::{pool_error, storage_error};
 use crate::migrate::DbPool;
 use crate::schema::{limit_reservations, seller_limit_usage};
 
-fn scope_code(scope: LimitScope) -> &'static str {
-    match scope {
-        LimitScope::Total => "TOTAL",
-        LimitScope::Method(m) => m.code(),
-    }
-}
-
-fn window_code(window: LimitWindow) -> &'static str {
-    match window {
-        LimitWindow::Day => "DAY",
-        LimitWindow::Month => "MONTH",
-    }
-}
-
 /// What a seller has used in the windows containing `now`, from the counter rows (calendar windows).
 async fn counter_usage(
     conn: &mut AsyncPgConnection,
@@ -47,8 +33,8 @@ async fn counter_usage(
     for counter in limits.counters(method, now) {
         let used: Option<i64> = seller_limit_usage::table
             .filter(seller_limit_usage::seller_id.eq(seller))
-            .filter(seller_limit_usage::limit_window.eq(window_code(counter.window)))
-            .filter(seller_limit_usage::scope.eq(scope_code(counter.scope)))
+            .filter(seller_limit_usage::limit_window.eq(counter.window.code()))
+            .filter(seller_limit_usage::scope.eq(counter.scope.code()))
             .filter(seller_limit_usage::period_start.eq(counter.period_start))
             .select(seller_limit_usage::used)
             .first(conn)
@@ -103,8 +89,8 @@ pub(crate) async fn reserve_limits(
             for counter in limits.counters(method, now) {
                 let key = (
                     seller_limit_usage::seller_id.eq(seller),
-                    seller_limit_usage::limit_window.eq(window_code(counter.window)),
-                    seller_limit_usage::scope.eq(scope_code(counter.scope)),
+                    seller_limit_usage::limit_window.eq(counter.window.code()),
+                    seller_limit_usage::scope.eq(counter.scope.code()),
                     seller_limit_usage::period_start.eq(counter.period_start),
                 );
                 diesel::insert_into(seller_limit_usage::table)
@@ -232,8 +218,8 @@ pub async fn stored_usage(
     let mut conn = pool.get().await.map_err(pool_error)?;
     let used: Option<i64> = seller_limit_usage::table
         .filter(seller_limit_usage::seller_id.eq(seller.0))
-        .filter(seller_limit_usage::limit_window.eq(window_code(window)))
-        .filter(seller_limit_usage::scope.eq(scope_code(scope)))
+        .filter(seller_limit_usage::limit_window.eq(window.code()))
+        .filter(seller_limit_usage::scope.eq(scope.code()))
         .filter(seller_limit_usage::period_start.eq(period_start))
         .select(seller_limit_usage::used)
         .first(&mut conn)
@@ -255,8 +241,8 @@ pub async fn set_usage(
     diesel::insert_into(seller_limit_usage::table)
         .values((
             seller_limit_usage::seller_id.eq(seller.0),
-            seller_limit_usage::limit_window.eq(window_code(counter.window)),
-            seller_limit_usage::scope.eq(scope_code(counter.scope)),
+            seller_limit_usage::limit_window.eq(counter.window.code()),
+            seller_limit_usage::scope.eq(counter.scope.code()),
             seller_limit_usage::period_start.eq(counter.period_start),
             seller_limit_usage::currency.eq(currency.code()),
             seller_limit_usage::used.eq(used),

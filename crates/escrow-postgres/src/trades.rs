@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use escrow_domain::checkout::CheckoutStatus;
+use escrow_domain::delivery::{OutboxPayload, PartnerCallback, QueuedAlimTalk};
 use escrow_domain::ids::{PartnerId, TradeId};
 use escrow_domain::notification::Recipient;
 use escrow_domain::ports::{DueTimer, RepositoryError, TradeRepository};
@@ -142,19 +143,14 @@ pub fn callback_body(
     transition: &Transition,
     kind: &str,
     document: &TradeDocument,
-) -> Result<serde_json::Value, RepositoryError> {
-    let occurred_at = transition
-        .event
-        .at
-        .format(&time::format_description::well_known::Rfc3339)
-        .map_err(corrupt)?;
-    Ok(serde_json::json!({
-        "eventId": event_id,
-        "type": kind,
-        "occurredAt": occurred_at,
-        "sequence": transition.trade.version,
-        "data": document(&transition.trade),
-    }))
+) -> PartnerCallback {
+    PartnerCallback::new(
+        event_id,
+        kind,
+        transition.event.at,
+        Some(transition.trade.version),
+        document(&transition.trade),
+    )
 }
 
 /// The outbox rows a transition causes: one per AlimTalk, one per callback, as
@@ -174,15 +170,15 @@ fn outbox_rows(
         rows.push((
             event_id,
             "ALIMTALK",
-            serde_json::json!({
-                "eventId": event_id,
-                "template": n.template,
-                "templateCode": n.template.code(),
-                "recipient": n.recipient,
-                "memberId": member,
-                "tradeId": trade.id,
-                "variables": n.variables,
-            }),
+            OutboxPayload::AlimTalk(QueuedAlimTalk {
+                event_id,
+                template: n.template,
+                recipient: n.recipient,
+                member_id: member,
+                trade_id: Some(trade.id),
+                variables: n.variables.clone(),
+            })
+            .to_stored(),
         ));
     }
     for kind in &t.callbacks {
@@ -190,7 +186,8 @@ fn outbox_rows(
         rows.push((
             event_id,
             "CALLBACK",
-            callback_body(event_id, t, kind.as_str(), document)?,
+            OutboxPayload::Callback(callback_body(event_id, t, kind.as_str(), document))
+                .to_stored(),
         ));
     }
     Ok(rows)

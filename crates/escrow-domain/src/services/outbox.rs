@@ -9,9 +9,9 @@ use time::Duration;
 
 use crate::delivery::{
     next_attempt, AlimTalkMessage, AlimTalkSender, AttemptOutcome, CallbackSender, DeliveryError,
-    OutboxKind, OutboxMessage, OutboxStore,
+    OutboxMessage, OutboxPayload, OutboxStore, PartnerCallback, QueuedAlimTalk,
 };
-use crate::ids::{MemberId, PartnerId};
+use crate::ids::PartnerId;
 use crate::notification::AlimTalkTemplate;
 use crate::ports::{Clock, MemberRepository, PartnerRepository, RepositoryError};
 
@@ -75,25 +75,25 @@ impl OutboxWorker {
     }
 
     async fn deliver(&self, m: &OutboxMessage) -> Result<Option<String>, DeliveryError> {
-        match m.kind {
-            OutboxKind::Alimtalk => self.send_alimtalk(m).await.map(|()| None),
-            OutboxKind::Callback => self.send_callback(m).await,
+        match &m.payload {
+            OutboxPayload::AlimTalk(a) => self.send_alimtalk(m, a).await.map(|()| None),
+            OutboxPayload::Callback(c) => self.send_callback(m, c).await,
         }
     }
 
-    async fn send_alimtalk(&self, m: &OutboxMessage) -> Result<(), DeliveryError> {
-        let template: AlimTalkTemplate = serde_json::from_value(m.payload["template"].clone())
-            .map_err(|_| DeliveryError::Permanent("unknown template in the outbox row".into()))?;
-        let member_id: MemberId = serde_json::from_value(m.payload["memberId"].clone())
-            .map_err(|_| DeliveryError::Permanent("no member in the outbox row".into()))?;
+    async fn send_alimtalk(
+        &self,
+        m: &OutboxMessage,
+        a: &QueuedAlimTalk,
+    ) -> Result<(), DeliveryError> {
+        let template = a.template;
         let member = self
             .members
-            .get(m.partner_id, member_id)
+            .get(m.partner_id, a.member_id)
             .await
             .map_err(|e| DeliveryError::Transient(e.to_string()))?
             .ok_or_else(|| DeliveryError::Permanent("the member does not exist".into()))?;
-        let variables = serde_json::from_value(m.payload["variables"].clone())
-            .map_err(|_| DeliveryError::Permanent("bad variables in the outbox row".into()))?;
+        let variables = a.variables.clone();
         let template_code = self
             .overrides
             .get(&m.partner_id)
@@ -115,7 +115,11 @@ impl OutboxWorker {
             .await
     }
 
-    async fn send_callback(&self, m: &OutboxMessage) -> Result<Option<String>, DeliveryError> {
+    async fn send_callback(
+        &self,
+        m: &OutboxMessage,
+        callback: &PartnerCallback,
+    ) -> Result<Option<String>, DeliveryError> {
         let (partner, secrets) = self
             .partners
             .get(m.partner_id)
@@ -137,8 +141,11 @@ impl OutboxWorker {
                 "the partner has no webhook secret".into(),
             ));
         }
-        let body =
-            serde_json::to_vec(&m.payload).map_err(|e| DeliveryError::Permanent(e.to_string()))?;
+        // The body as stored (keys in one canonical order), so what is signed and sent does not
+        // depend on the struct's field order.
+        let body = serde_json::to_value(callback)
+            .and_then(|v| serde_json::to_vec(&v))
+            .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
         self.callbacks.post(&url, &body, &keys).await.map(|()| None)
     }
 

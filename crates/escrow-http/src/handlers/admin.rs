@@ -435,7 +435,7 @@ pub async fn dead_letters(
                 trade_id: m.trade_id.map(|t| t.to_string()),
                 attempts: m.attempts,
                 created_at: crate::dto::rfc3339(m.created_at),
-                payload: m.payload,
+                payload: m.payload.to_stored(),
             })
             .collect::<Vec<_>>(),
     ))
