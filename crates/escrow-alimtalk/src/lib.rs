@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use escrow_domain::delivery::{AlimTalkMessage, AlimTalkSender, DeliveryError};
+use escrow_domain::notification::AlimTalkTemplate;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
@@ -159,9 +160,36 @@ impl AlimTalkClient {
     }
 }
 
+/// The template code registered with the provider for each notice (seed 002), used unless the
+/// partner has its own code for it.
+pub fn default_template_code(template: AlimTalkTemplate) -> &'static str {
+    match template {
+        AlimTalkTemplate::BuyerDepositAccount => "ESCROW_B_DEPOSIT_ACCOUNT",
+        AlimTalkTemplate::BuyerDepositClosing => "ESCROW_B_DEPOSIT_CLOSING",
+        AlimTalkTemplate::SellerShipmentRequest => "ESCROW_S_SHIP_REQUEST",
+        AlimTalkTemplate::BuyerShipmentNotice => "ESCROW_B_SHIPPED",
+        AlimTalkTemplate::SellerPurchaseApproved => "ESCROW_S_APPROVED",
+        AlimTalkTemplate::SellerReturnAgreementRequest => "ESCROW_S_RETURN_REQUEST",
+        AlimTalkTemplate::BuyerReturnShipmentRequest => "ESCROW_B_RETURN_SHIP_REQUEST",
+        AlimTalkTemplate::SellerReturnShipmentStarted => "ESCROW_S_RETURN_SHIPPED",
+        AlimTalkTemplate::BuyerReturnCompleted => "ESCROW_B_RETURN_DONE",
+        AlimTalkTemplate::SellerCancelRequest => "ESCROW_S_CANCEL_REQUEST",
+        AlimTalkTemplate::BuyerCancelAgreed => "ESCROW_B_CANCEL_AGREED",
+        AlimTalkTemplate::BuyerSaleCancelled => "ESCROW_B_SALE_CANCELLED",
+        AlimTalkTemplate::SellerShippingInfoCorrection => "ESCROW_S_FIX_SHIPPING",
+        AlimTalkTemplate::BuyerApprovalReminder => "ESCROW_B_APPROVAL_REMINDER",
+        AlimTalkTemplate::BuyerApprovalRequest => "ESCROW_B_APPROVAL_REQUEST",
+        AlimTalkTemplate::BuyerApprovalRequestDelivered => "ESCROW_B_APPROVAL_REQUEST_DELIVERED",
+    }
+}
+
 #[async_trait]
 impl AlimTalkSender for AlimTalkClient {
     async fn send(&self, m: &AlimTalkMessage) -> Result<(), DeliveryError> {
+        let template_code = m
+            .partner_template_code
+            .clone()
+            .unwrap_or_else(|| default_template_code(m.template).to_owned());
         let url = format!(
             "{}/alimtalk/v2.3/appkeys/{}/messages",
             self.config.base_url.trim_end_matches('/'),
@@ -172,7 +200,7 @@ impl AlimTalkSender for AlimTalkClient {
         });
         let body = SendRequest {
             sender_key: self.config.sender_key.clone(),
-            template_code: m.template_code.clone(),
+            template_code: template_code.clone(),
             recipient_list: vec![Recipient {
                 recipient_no: m.recipient.expose().to_owned(),
                 template_parameter: m.variables.clone(),
@@ -219,9 +247,27 @@ impl AlimTalkSender for AlimTalkClient {
                 r.result_code, r.result_message
             ))),
             None => {
-                tracing::info!(template = %m.template_code, key = %m.idempotency_key, "AlimTalk sent");
+                tracing::info!(template = %template_code, key = %m.idempotency_key, "AlimTalk sent");
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod template_code_tests {
+    use super::*;
+
+    #[test]
+    fn every_notice_has_its_own_default_code() {
+        let codes: std::collections::HashSet<_> = escrow_domain::notification::ALIMTALK_TEMPLATES
+            .iter()
+            .map(|s| default_template_code(s.template))
+            .collect();
+        assert_eq!(codes.len(), 16);
+        assert_eq!(
+            default_template_code(AlimTalkTemplate::BuyerShipmentNotice),
+            "ESCROW_B_SHIPPED"
+        );
     }
 }

@@ -33,8 +33,9 @@ pub struct AlimTalkMessage {
     pub partner_id: PartnerId,
     /// The template.
     pub template: AlimTalkTemplate,
-    /// The template code registered with the provider (a partner's own, or the default).
-    pub template_code: String,
+    /// The partner's own provider template code for it, if it has one; the adapter knows the
+    /// default codes.
+    pub partner_template_code: Option<String>,
     /// The member's phone.
     pub recipient: PhoneNumber,
     /// The template's variables.

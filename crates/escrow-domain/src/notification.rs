@@ -1,8 +1,9 @@
 //! What the service tells people: the AlimTalk templates of seed 002 (one table) and the partner
 //! callback kinds.
 //!
-//! The table is the single place a template's code, name, recipient and variables are defined; the
-//! AlimTalk adapter sends what it finds here, and a partner may override a template's code.
+//! The table is the single place a notice's name, recipient and variables are defined. The provider's
+//! template codes belong to the AlimTalk adapter (`escrow-alimtalk`), where a partner's own codes
+//! may replace them.
 
 use std::collections::BTreeMap;
 
@@ -61,8 +62,6 @@ pub enum AlimTalkTemplate {
 pub struct TemplateSpec {
     /// The template.
     pub template: AlimTalkTemplate,
-    /// The default template code registered with the provider.
-    pub code: &'static str,
     /// The seed's template name.
     pub name: &'static str,
     /// Who receives it.
@@ -126,7 +125,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
     [
         TemplateSpec {
             template: BuyerDepositAccount,
-            code: "ESCROW_B_DEPOSIT_ACCOUNT",
             name: "[구매자] 입금계좌 안내",
             recipient: Buyer,
             trigger: "입금대기(13) 생성",
@@ -134,7 +132,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: BuyerDepositClosing,
-            code: "ESCROW_B_DEPOSIT_CLOSING",
             name: "[구매자] 입금종료 안내",
             recipient: Buyer,
             trigger: "입금대기(13) 에서 5시간 경과",
@@ -142,7 +139,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: SellerShipmentRequest,
-            code: "ESCROW_S_SHIP_REQUEST",
             name: "[판매자] 상품 발송 요청",
             recipient: Seller,
             trigger: "결제완료(31) 생성",
@@ -150,7 +146,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: BuyerShipmentNotice,
-            code: "ESCROW_B_SHIPPED",
             name: "[재] [구매자] 상품 발송 안내",
             recipient: Buyer,
             trigger: "결제완료(31) -> 배송중(32) 변경",
@@ -158,7 +153,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: SellerPurchaseApproved,
-            code: "ESCROW_S_APPROVED",
             name: "[재] [판매자] 구매승인 완료",
             recipient: Seller,
             trigger: "배송중(32) -> 거래완료(33) 변경",
@@ -173,7 +167,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: SellerReturnAgreementRequest,
-            code: "ESCROW_S_RETURN_REQUEST",
             name: "[판매자] 반품동의 요청",
             recipient: Seller,
             trigger: "배송중(32) -> 반품요청(51) 변경",
@@ -181,7 +174,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: BuyerReturnShipmentRequest,
-            code: "ESCROW_B_RETURN_SHIP_REQUEST",
             name: "[구매자] 반품 발송요청",
             recipient: Buyer,
             trigger: "반품요청(51) -> 반품동의(52) 변경",
@@ -189,7 +181,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: SellerReturnShipmentStarted,
-            code: "ESCROW_S_RETURN_SHIPPED",
             name: "[재] [판매자] 반품배송 시작",
             recipient: Seller,
             trigger: "반품동의(52) -> 반품배송중(53)",
@@ -197,7 +188,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: BuyerReturnCompleted,
-            code: "ESCROW_B_RETURN_DONE",
             name: "[구매자] 반품완료 안내",
             recipient: Buyer,
             trigger: "반품배송중(53) -> 반품완료(54) 변경",
@@ -205,7 +195,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: SellerCancelRequest,
-            code: "ESCROW_S_CANCEL_REQUEST",
             name: "[판매자] 결제취소 요청",
             recipient: Seller,
             trigger: "결제완료(31) -> 결제취소요청(34) 변경",
@@ -213,7 +202,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: BuyerCancelAgreed,
-            code: "ESCROW_B_CANCEL_AGREED",
             name: "[구매자] 결제취소 동의",
             recipient: Buyer,
             trigger: "결제취소요청(34) -> 결제취소완료(35) 변경",
@@ -221,7 +209,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: BuyerSaleCancelled,
-            code: "ESCROW_B_SALE_CANCELLED",
             name: "[구매자] 판매취소 안내",
             recipient: Buyer,
             trigger: "결제완료(31) -> 판매취소완료(36) 변경",
@@ -229,7 +216,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: SellerShippingInfoCorrection,
-            code: "ESCROW_S_FIX_SHIPPING",
             name: "[판매자] 배송정보 수정 요청",
             recipient: Seller,
             trigger: "어드민 거래홀드 처리",
@@ -237,7 +223,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: BuyerApprovalReminder,
-            code: "ESCROW_B_APPROVAL_REMINDER",
             name: "[재] [구매자] 구매승인 안내",
             recipient: Buyer,
             trigger: "자동구매승인 1영업일 전",
@@ -245,7 +230,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: BuyerApprovalRequest,
-            code: "ESCROW_B_APPROVAL_REQUEST",
             name: "구매자_일반결제_구매승인 요청_2021",
             recipient: Buyer,
             trigger: "자동구매승인 3영업일 전",
@@ -253,7 +237,6 @@ pub const ALIMTALK_TEMPLATES: [TemplateSpec; 16] = {
         },
         TemplateSpec {
             template: BuyerApprovalRequestDelivered,
-            code: "ESCROW_B_APPROVAL_REQUEST_DELIVERED",
             name: "구매자_일반결제_구매승인 요청(배송완료)_2021",
             recipient: Buyer,
             trigger: "배송완료값 수신 당일",
@@ -270,11 +253,6 @@ impl AlimTalkTemplate {
             .position(|s| s.template == self)
             .unwrap_or(0);
         &ALIMTALK_TEMPLATES[index]
-    }
-
-    /// The default provider template code.
-    pub fn code(self) -> &'static str {
-        self.spec().code
     }
 
     /// Who receives it.
@@ -336,11 +314,9 @@ mod tests {
     use std::collections::HashSet;
 
     #[test]
-    fn the_table_has_16_distinct_templates_and_codes() {
+    fn the_table_has_16_distinct_templates() {
         let templates: HashSet<_> = ALIMTALK_TEMPLATES.iter().map(|s| s.template).collect();
-        let codes: HashSet<_> = ALIMTALK_TEMPLATES.iter().map(|s| s.code).collect();
         assert_eq!(templates.len(), 16);
-        assert_eq!(codes.len(), 16);
         for spec in &ALIMTALK_TEMPLATES {
             assert_eq!(spec.template.spec(), spec);
         }

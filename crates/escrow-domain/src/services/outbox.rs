@@ -94,18 +94,17 @@ impl OutboxWorker {
             .map_err(|e| DeliveryError::Transient(e.to_string()))?
             .ok_or_else(|| DeliveryError::Permanent("the member does not exist".into()))?;
         let variables = a.variables.clone();
-        let template_code = self
+        let partner_template_code = self
             .overrides
             .get(&m.partner_id)
             .and_then(|o| o.get(&template))
-            .cloned()
-            .unwrap_or_else(|| template.code().to_owned());
+            .cloned();
         self.alimtalk
             .send(&AlimTalkMessage {
                 idempotency_key: m.event_id.to_string(),
                 partner_id: m.partner_id,
                 template,
-                template_code,
+                partner_template_code,
                 recipient: member.phone,
                 variables,
                 grouping_key: m
