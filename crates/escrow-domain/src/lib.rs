@@ -102,6 +102,7 @@ pub mod contract;
 pub mod contract_tests;
 pub mod delivery;
 pub mod ids;
+pub mod ledger;
 pub mod limits;
 pub mod money;
 pub mod money_out;
