@@ -33,54 +33,34 @@ fn trade_reads_since_last_call() -> Vec<String> {
         .collect()
 }
 
+/// `who` asks to ship trade `id`; the answer's status, and the reads of `trades` it caused.
+async fn ship(app: &App, who: &escrow_e2e::Member, id: &str) -> (StatusCode, Vec<String>) {
+    trade_reads_since_last_call();
+    let r = app
+        .member_call(who, Method::POST, &format!("/api/v1/trades/{id}/shipment"))
+        .json(&json!({ "carrier": "005", "invoiceNumber": "612345678901" }))
+        .send()
+        .await
+        .unwrap();
+    (r.status(), trade_reads_since_last_call())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ship_request_reads_the_trade_once() {
     set_default_instrumentation(record_statements).unwrap();
     let app = App::spawn().await;
     let (buyer, seller, id) = app.paid_trade("one-read").await;
-    let ship = json!({ "carrier": "005", "invoiceNumber": "612345678901" });
-
-    trade_reads_since_last_call();
-    let r = app
-        .member_call(
-            &seller,
-            Method::POST,
-            &format!("/api/v1/trades/{id}/shipment"),
-        )
-        .json(&ship)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
-    let reads = trade_reads_since_last_call();
+    let (status, reads) = ship(&app, &seller, &id).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(reads.len(), 1, "{reads:#?}");
 
     // The refusals are the domain's and need no more reads: the buyer on the seller's path is 403,
     // a stranger 404.
-    let r = app
-        .member_call(
-            &buyer,
-            Method::POST,
-            &format!("/api/v1/trades/{id}/shipment"),
-        )
-        .json(&ship)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    assert_eq!(trade_reads_since_last_call().len(), 1);
+    let (status, reads) = ship(&app, &buyer, &id).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(reads.len(), 1, "{reads:#?}");
     let stranger = app.member("stranger-one-read").await;
-    trade_reads_since_last_call();
-    let r = app
-        .member_call(
-            &stranger,
-            Method::POST,
-            &format!("/api/v1/trades/{id}/shipment"),
-        )
-        .json(&ship)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    assert_eq!(trade_reads_since_last_call().len(), 1);
+    let (status, reads) = ship(&app, &stranger, &id).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(reads.len(), 1, "{reads:#?}");
 }
