@@ -386,17 +386,20 @@ pub struct PaymentRouting {
 impl PaymentRouting {
     /// Every method through one gateway.
     pub fn all_through(gateway: &str) -> Self {
-        PaymentRouting {
-            routes: PaymentMethod::ALL
-                .iter()
-                .map(|m| GatewayRoute {
-                    method: *m,
-                    gateway: gateway.to_owned(),
-                    connected: true,
-                    enabled: true,
-                })
-                .collect(),
-        }
+        let mut routing = PaymentRouting::default();
+        routing.add(gateway, &PaymentMethod::ALL);
+        routing
+    }
+
+    /// Routes `methods` to `gateway` (connected and enabled), after the routes already there: a
+    /// method goes to the first gateway that serves it.
+    pub fn add(&mut self, gateway: &str, methods: &[PaymentMethod]) {
+        self.routes.extend(methods.iter().map(|m| GatewayRoute {
+            method: *m,
+            gateway: gateway.to_owned(),
+            connected: true,
+            enabled: true,
+        }));
     }
 
     /// The gateway for `method`.
@@ -540,6 +543,14 @@ mod tests {
         assert!(PaymentRouting::default()
             .gateway_for(PaymentMethod::Card)
             .is_err());
+        let mut two = PaymentRouting::default();
+        two.add("first", &[PaymentMethod::Card]);
+        two.add(
+            "second",
+            &[PaymentMethod::Card, PaymentMethod::BankTransfer],
+        );
+        assert_eq!(two.gateway_for(PaymentMethod::Card), Ok("first"));
+        assert_eq!(two.gateway_for(PaymentMethod::BankTransfer), Ok("second"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use escrow_domain::payment::{GatewayRoute, PaymentGateway, PaymentRouting};
+use escrow_domain::payment::{PaymentGateway, PaymentRouting};
 use escrow_unifipay::simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use escrow_unifipay::{UnifiPayClient, UnifiPayConfig};
 use secrecy::ExposeSecret;
@@ -71,15 +71,7 @@ pub fn build(settings: &[GatewaySettings]) -> std::io::Result<Gateways> {
                 }
             };
         gateways.adapters.push(adapter);
-        gateways
-            .routing
-            .routes
-            .extend(g.served_methods().into_iter().map(|method| GatewayRoute {
-                method,
-                gateway: g.name.clone(),
-                connected: true,
-                enabled: true,
-            }));
+        gateways.routing.add(&g.name, &g.served_methods());
     }
     Ok(gateways)
 }
