@@ -388,6 +388,29 @@ impl App {
 
     /// Signs up `user` through the hosted page (as the browser) and gets a token (as the partner).
     pub async fn member_of(&self, keys: &PartnerKeys, user: &str) -> Member {
+        self.member_with_key_of(keys, user).await.0
+    }
+
+    /// A fresh access token for a member (tokens expire; tests that move the clock ask again).
+    pub async fn token_for(&self, keys: &PartnerKeys, user: &str, member_key: &str) -> String {
+        let token: Value = self
+            .signed_as(
+                keys,
+                Method::POST,
+                "/api/v1/auth/token",
+                Some(&json!({ "partnerUserId": user, "memberKey": member_key })),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        token["accessToken"].as_str().unwrap().into()
+    }
+
+    /// A new member of the partner `keys`, and its member key.
+    pub async fn member_with_key_of(&self, keys: &PartnerKeys, user: &str) -> (Member, String) {
         let SignupLink { id, url, .. } = self.open_signup(keys, user, "/signup-done").await;
         let page = self.http.get(&url).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);
@@ -446,24 +469,13 @@ impl App {
             .as_str()
             .expect("member key on first read")
             .to_owned();
-        let token: Value = self
-            .signed_as(
-                keys,
-                Method::POST,
-                "/api/v1/auth/token",
-                Some(&json!({ "partnerUserId": user, "memberKey": member_key })),
-            )
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Member {
+        let token = self.token_for(keys, user, &member_key).await;
+        let member = Member {
             user: user.into(),
             id: result["memberId"].as_str().unwrap().into(),
-            token: token["accessToken"].as_str().unwrap().into(),
-        }
+            token,
+        };
+        (member, member_key)
     }
 
     pub async fn member(&self, user: &str) -> Member {

@@ -134,9 +134,10 @@ async fn delivery_reminders_automatic_approval_and_payout_fire_on_time() {
     sorted.sort();
     sorted.dedup();
     // 1 opened (payment.succeeded and trade.status_changed), 2 shipped, 3 delivered, 4–6 the three
-    // reminders (no callback), 7 approved, 8 paid out.
+    // reminders (no callback), 7 approved (and trade.payout_scheduled), 8 paid out (and, once
+    // instructed, trade.paid_out).
     assert_eq!(sorted, [1, 2, 3, 7, 8], "{sequences:?}");
-    assert_eq!(sequences.len(), 6, "one callback per event: {sequences:?}");
+    assert_eq!(sequences.len(), 8, "one callback per event: {sequences:?}");
     // The jobs ran days ahead on the test clock, yet every signature is of the real time of sending:
     // a receiver checking against its own clock accepts it.
     for (body, signature) in &mine {

@@ -34,6 +34,8 @@ pub enum PayoutStatus {
     Instructing,
     /// Instructed (in the bank transfer file).
     Instructed,
+    /// The trade was cancelled by an operator before its payout date; the buyer is refunded instead.
+    Cancelled,
 }
 
 /// A refund or payout status change that is not allowed.
@@ -103,11 +105,12 @@ impl RefundStatus {
 
 impl PayoutStatus {
     /// Every status.
-    pub const ALL: [PayoutStatus; 4] = [
+    pub const ALL: [PayoutStatus; 5] = [
         PayoutStatus::Scheduled,
         PayoutStatus::Due,
         PayoutStatus::Instructing,
         PayoutStatus::Instructed,
+        PayoutStatus::Cancelled,
     ];
 
     /// The stored code.
@@ -117,6 +120,7 @@ impl PayoutStatus {
             PayoutStatus::Due => "DUE",
             PayoutStatus::Instructing => "INSTRUCTING",
             PayoutStatus::Instructed => "INSTRUCTED",
+            PayoutStatus::Cancelled => "CANCELLED",
         }
     }
 
@@ -125,13 +129,14 @@ impl PayoutStatus {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
-    /// Whether the payout may go from `self` to `to`: scheduled → due (the date came), due →
-    /// instructing (claimed), instructing → instructed, or back to due (the instructor failed).
+    /// Whether the payout may go from `self` to `to`: scheduled → due (the date came) or cancelled
+    /// (the trade was cancelled first), due → instructing (claimed), instructing → instructed, or
+    /// back to due (the instructor failed).
     pub fn check(self, to: PayoutStatus) -> Result<(), MoneyOutError> {
         use PayoutStatus as S;
         match (self, to) {
             (S::Instructed, _) => Err(MoneyOutError::PayoutInstructed),
-            (S::Scheduled, S::Due)
+            (S::Scheduled, S::Due | S::Cancelled)
             | (S::Due, S::Instructing)
             | (S::Instructing, S::Instructed | S::Due) => Ok(()),
             _ => Err(MoneyOutError::PayoutTransition(self, to)),
@@ -172,6 +177,7 @@ mod tests {
         use PayoutStatus as S;
         let allowed = [
             (S::Scheduled, S::Due),
+            (S::Scheduled, S::Cancelled),
             (S::Due, S::Instructing),
             (S::Instructing, S::Instructed),
             (S::Instructing, S::Due),

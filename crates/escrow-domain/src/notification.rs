@@ -285,6 +285,14 @@ pub enum CallbackType {
     /// The PG approved the payment of a checkout; its trade exists.
     #[serde(rename = "payment.succeeded")]
     PaymentSucceeded,
+    /// The purchase was approved and the seller's payout date fixed (Unicro's 정산예정일
+    /// `saleReservationDate`, with `sellerAmt`).
+    #[serde(rename = "trade.payout_scheduled")]
+    TradePayoutScheduled,
+    /// The seller's payout was instructed to the bank (`saleCompleteDate` is the callback's
+    /// `occurredAt`).
+    #[serde(rename = "trade.paid_out")]
+    TradePaidOut,
 }
 
 impl CallbackType {
@@ -294,6 +302,8 @@ impl CallbackType {
             CallbackType::TradeStatusChanged => "trade.status_changed",
             CallbackType::TradeUpdated => "trade.updated",
             CallbackType::PaymentSucceeded => "payment.succeeded",
+            CallbackType::TradePayoutScheduled => "trade.payout_scheduled",
+            CallbackType::TradePaidOut => "trade.paid_out",
         }
     }
 }

@@ -116,6 +116,11 @@ fn partner_routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/api/v1/trades/{id}/delivered",
         web::post().to(partner::delivered),
+    )
+    .route("/api/v1/settlements", web::get().to(partner::settlements))
+    .route(
+        "/api/v1/settlements.csv",
+        web::get().to(partner::settlements_csv),
     );
 }
 

@@ -22,6 +22,8 @@ pub struct Metrics {
     pub outbox_attempts: IntCounterVec,
     /// Job runs by job and outcome.
     pub job_runs: IntCounterVec,
+    /// Mismatches the last ledger check found (alarm on any).
+    pub ledger_mismatches: IntGauge,
 }
 
 fn counter(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -69,6 +71,11 @@ impl Metrics {
             "Job runs by job and outcome",
             &["job", "outcome"],
         );
+        let ledger_mismatches = gauge(
+            "escrow_ledger_mismatches",
+            "Mismatches the last ledger check found between the journal, trades, refunds and payouts (alarm on any)",
+        );
+        let _ = registry.register(Box::new(ledger_mismatches.clone()));
         let _ = registry.register(Box::new(requests.clone()));
         let _ = registry.register(Box::new(durations.clone()));
         let _ = registry.register(Box::new(outbox_pending.clone()));
@@ -85,6 +92,7 @@ impl Metrics {
             outbox_oldest_seconds,
             outbox_attempts,
             job_runs,
+            ledger_mismatches,
         }
     }
 

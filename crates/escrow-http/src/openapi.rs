@@ -42,7 +42,7 @@ impl Modify for Security {
     info(title = "Escrow (안전거래) API", description = "Partner, member and operator API of the escrow service. Partner calls are signed: X-Signature = BASE64(HMAC-SHA256(secret, METHOD + PATH_AND_QUERY + X-Api-Key + X-Timestamp + BODY))."),
     paths(
         partner::open_signup, partner::signup_session, partner::member_status, partner::withdraw, partner::token,
-        partner::delivered,
+        partner::delivered, partner::settlements, partner::settlements_csv,
         member::upsert_product, member::create_checkout, member::get_trade, member::list_trades,
         member::trade_by_partner_no, member::trade_events,
         member::buyer_cancel, member::buyer_approve, member::buyer_return_request, member::buyer_return_shipment,
@@ -55,7 +55,8 @@ impl Modify for Security {
     ),
     components(schemas(
         dto::ErrorBody, member::Empty, dto::TradeCallback, dto::PaymentFailedData,
-        dto::PaymentRefundedData, dto::MemberSignedUpData,
+        dto::PaymentRefundedData, dto::MemberSignedUpData, dto::SettlementsView, dto::SettlementDayView,
+        dto::SettlementLineView,
     )),
     modifiers(&Security),
 )]
@@ -77,6 +78,16 @@ const WEBHOOKS: &[(&str, &str, &str)] = &[
         "trade.updated",
         "TradeCallback",
         "Another change of a trade (delivery reported, hold, shipping correction).",
+    ),
+    (
+        "trade.payout_scheduled",
+        "TradeCallback",
+        "The purchase was approved: the payout date (payoutDate, Unicro's saleReservationDate) and the seller's amount (sellerPayout, sellerAmt) are fixed.",
+    ),
+    (
+        "trade.paid_out",
+        "TradeCallback",
+        "The seller's payout was instructed to the bank; occurredAt is the payout's completion (saleCompleteDate).",
     ),
     (
         "payment.failed",

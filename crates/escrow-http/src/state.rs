@@ -44,6 +44,8 @@ pub struct AppState {
     pub public_base_url: String,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// Partners' settlement reports.
+    pub settlements: Arc<escrow_domain::services::Settlements>,
 }
 
 impl AppState {

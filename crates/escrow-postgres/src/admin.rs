@@ -6,7 +6,7 @@ use diesel_async::RunQueryDsl;
 use escrow_domain::contract::Contract;
 use escrow_domain::ids::{PartnerId, TradeId};
 use escrow_domain::money::{Currency, Money};
-use escrow_domain::money_out::{PayoutStatus, RefundStatus};
+use escrow_domain::money_out::RefundStatus;
 use escrow_domain::ports::{AdminRepository, RefundRecord, RepositoryError};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::errors::{corrupt, pool_error, storage_error};
 use crate::migrate::DbPool;
 use crate::rules::PgRulesRepository;
-use crate::schema::{admin_keys, refunds};
+use crate::schema::admin_keys;
 
 /// Operator data in PostgreSQL.
 #[derive(Clone)]
@@ -148,162 +148,6 @@ impl AdminRepository for PgAdmin {
                 })
             })
             .collect()
-    }
-}
-
-#[async_trait]
-impl escrow_domain::delivery::RefundQueue for PgAdmin {
-    async fn claim_due(
-        &self,
-        limit: u32,
-    ) -> Result<Vec<escrow_domain::delivery::DueRefund>, RepositoryError> {
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Int8)]
-            id: i64,
-            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
-            trade_id: Option<Uuid>,
-            #[diesel(sql_type = diesel::sql_types::Uuid)]
-            checkout_id: Uuid,
-            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-            pg_transaction_id: Option<String>,
-            #[diesel(sql_type = diesel::sql_types::Int8)]
-            amount: i64,
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            currency: String,
-        }
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        let rows: Vec<Row> = diesel::sql_query(
-            "UPDATE refunds r SET status = $2 WHERE r.id IN \
-               (SELECT id FROM refunds WHERE status = $3 ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
-             RETURNING r.id, r.trade_id, \
-               coalesce(r.checkout_id, (SELECT t.checkout_id FROM trades t WHERE t.id = r.trade_id)) AS checkout_id, \
-               r.pg_transaction_id, r.amount, r.currency",
-        )
-        .bind::<diesel::sql_types::Int8, _>(i64::from(limit))
-        .bind::<diesel::sql_types::Text, _>(RefundStatus::Refunding.code())
-        .bind::<diesel::sql_types::Text, _>(RefundStatus::Pending.code())
-        .load(&mut conn)
-        .await
-        .map_err(storage_error)?;
-        rows.into_iter()
-            .map(|r| {
-                let currency: Currency = r.currency.parse().map_err(corrupt)?;
-                Ok(escrow_domain::delivery::DueRefund {
-                    id: r.id,
-                    trade_id: r.trade_id.map(TradeId),
-                    checkout_id: escrow_domain::ids::CheckoutId(r.checkout_id),
-                    transaction_id: r.pg_transaction_id,
-                    amount: Money::new(r.amount, currency),
-                })
-            })
-            .collect()
-    }
-
-    async fn settle(
-        &self,
-        id: i64,
-        state: escrow_domain::delivery::RefundState,
-        detail: Option<String>,
-        now: OffsetDateTime,
-    ) -> Result<(), RepositoryError> {
-        let status = state.status();
-        RefundStatus::Refunding
-            .check(status)
-            .map_err(|e| RepositoryError::InvariantViolated(e.to_string()))?;
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        diesel::update(
-            refunds::table
-                .filter(refunds::id.eq(id))
-                .filter(refunds::status.eq(RefundStatus::Refunding.code())),
-        )
-        .set((
-            refunds::status.eq(status.code()),
-            refunds::detail.eq(detail),
-            refunds::completed_at.eq((status == RefundStatus::Done).then_some(now)),
-        ))
-        .execute(&mut conn)
-        .await
-        .map_err(storage_error)?;
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl escrow_domain::delivery::PayoutQueue for PgAdmin {
-    async fn claim_due(
-        &self,
-        limit: u32,
-    ) -> Result<Vec<escrow_domain::delivery::DuePayout>, RepositoryError> {
-        #[derive(diesel::QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::Int8)]
-            id: i64,
-            #[diesel(sql_type = diesel::sql_types::Uuid)]
-            trade_id: Uuid,
-            #[diesel(sql_type = diesel::sql_types::Uuid)]
-            seller_id: Uuid,
-            #[diesel(sql_type = diesel::sql_types::Int8)]
-            amount: i64,
-            #[diesel(sql_type = diesel::sql_types::Text)]
-            currency: String,
-            #[diesel(sql_type = diesel::sql_types::Date)]
-            due_date: Date,
-        }
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        let rows: Vec<Row> = diesel::sql_query(
-            "UPDATE payouts SET status = $2 WHERE id IN \
-               (SELECT id FROM payouts WHERE status = $3 ORDER BY due_date, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, trade_id, seller_id, amount, currency, due_date",
-        )
-        .bind::<diesel::sql_types::Int8, _>(i64::from(limit))
-        .bind::<diesel::sql_types::Text, _>(PayoutStatus::Instructing.code())
-        .bind::<diesel::sql_types::Text, _>(PayoutStatus::Due.code())
-        .load(&mut conn)
-        .await
-        .map_err(storage_error)?;
-        rows.into_iter()
-            .map(|r| {
-                let currency: Currency = r.currency.parse().map_err(corrupt)?;
-                Ok(escrow_domain::delivery::DuePayout {
-                    id: r.id,
-                    trade_id: TradeId(r.trade_id),
-                    seller_id: escrow_domain::ids::MemberId(r.seller_id),
-                    amount: Money::new(r.amount, currency),
-                    due_date: r.due_date,
-                })
-            })
-            .collect()
-    }
-
-    async fn settle(
-        &self,
-        id: i64,
-        instructed: bool,
-        now: OffsetDateTime,
-    ) -> Result<(), RepositoryError> {
-        use crate::schema::payouts;
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        let target = payouts::table
-            .filter(payouts::id.eq(id))
-            .filter(payouts::status.eq(PayoutStatus::Instructing.code()));
-        if instructed {
-            diesel::update(target)
-                .set((
-                    payouts::status.eq(PayoutStatus::Instructed.code()),
-                    payouts::instructed_at.eq(Some(now)),
-                ))
-                .execute(&mut conn)
-                .await
-                .map_err(storage_error)?;
-        } else {
-            diesel::update(target)
-                .set(payouts::status.eq(PayoutStatus::Due.code()))
-                .execute(&mut conn)
-                .await
-                .map_err(storage_error)?;
-        }
-        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ const MONEY_CONSTRAINTS: &[&str] = &[
     "refunds_trade_id_key",
     "payouts_trade_id_key",
     "payout_instructions_payout_id_key",
+    "journal_postings_once",
 ];
 
 /// Maps a diesel error: a unique violation is `InvariantViolated` for a constraint guarding money and

@@ -299,6 +299,40 @@ pub(crate) async fn insert_partner_event(
     Ok(())
 }
 
+/// Queues a trade callback of `kind` that is not a transition's (`trade.paid_out`): `data` is the
+/// trade as the API shows it, `sequence` the trade's version.
+pub(crate) async fn insert_trade_callback(
+    conn: &mut AsyncPgConnection,
+    trade: &escrow_domain::trade::Trade,
+    kind: escrow_domain::notification::CallbackType,
+    data: serde_json::Value,
+    now: OffsetDateTime,
+) -> Result<(), RepositoryError> {
+    let event_id = Uuid::new_v4();
+    let body = OutboxPayload::Callback(PartnerCallback::new(
+        event_id,
+        kind.as_str(),
+        now,
+        Some(trade.version),
+        data,
+    ));
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::event_id.eq(event_id),
+            outbox::kind.eq("CALLBACK"),
+            outbox::partner_id.eq(trade.partner_id.0),
+            outbox::trade_id.eq(Some(trade.id.0)),
+            outbox::sequence.eq(Some(trade.version)),
+            outbox::payload.eq(body.to_stored()),
+            outbox::next_attempt_at.eq(now),
+            outbox::created_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map_err(storage_error)?;
+    Ok(())
+}
+
 pub(crate) async fn insert_outbox(
     conn: &mut AsyncPgConnection,
     event_id: Uuid,

@@ -130,7 +130,7 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
         let transaction_id = transaction_id.to_owned();
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         conn.transaction(async move |conn| -> Result<_, crate::errors::TxError> {
-            let inserted = diesel::insert_into(refunds::table)
+            let inserted: Option<i64> = diesel::insert_into(refunds::table)
                 .values((
                     refunds::checkout_id.eq(Some(checkout.id.0)),
                     refunds::pg_transaction_id.eq(Some(&transaction_id)),
@@ -141,11 +141,30 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
                     refunds::created_at.eq(now),
                 ))
                 .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
-            if inserted == 0 {
+                .returning(refunds::id)
+                .get_result(conn)
+                .await
+                .optional()?;
+            let Some(refund_id) = inserted else {
                 return Ok(false);
-            }
+            };
+            // Captured and due back at once, in the journal too.
+            let origin = escrow_domain::ledger::MoneyOrigin {
+                partner_id: checkout.partner_id,
+                checkout_id: checkout.id,
+                trade_id: None,
+            };
+            let rows = crate::ledger::MoneyRows {
+                refund_id: Some(refund_id),
+                payout_id: None,
+            };
+            crate::ledger::post(
+                conn,
+                &escrow_domain::ledger::late_capture(origin, amount),
+                rows,
+                now,
+            )
+            .await?;
             let event = escrow_domain::ports::PartnerEvent {
                 event_type: "payment.refunded",
                 data: serde_json::json!({

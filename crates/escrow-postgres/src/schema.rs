@@ -347,6 +347,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     holidays,
     admin_keys,
     used_signatures,
+    journal_postings,
 );
 
 diesel::table! {
@@ -363,3 +364,21 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(payouts, payout_instructions);
+
+diesel::table! {
+    journal_postings (id) {
+        id -> Int8,
+        entry_id -> Uuid,
+        partner_id -> Uuid,
+        currency -> Text,
+        checkout_id -> Uuid,
+        trade_id -> Nullable<Uuid>,
+        refund_id -> Nullable<Int8>,
+        payout_id -> Nullable<Int8>,
+        event -> Text,
+        debit_account -> Text,
+        credit_account -> Text,
+        amount -> Int8,
+        posted_at -> Timestamptz,
+    }
+}

@@ -193,9 +193,14 @@ fn outbox_rows(
     Ok(rows)
 }
 
-/// Whether a transition touches more than the trade row, its event and its outbox rows.
+/// Whether a transition touches more than the trade row, its event and its outbox rows (a transition
+/// that moves money always does: its journal entries).
 fn has_side_tables(t: &Transition) -> bool {
-    t.timers_changed || !t.money.is_empty() || t.product.is_some()
+    t.timers_changed || !t.money.is_empty() || t.product.is_some() || moves_money(t)
+}
+
+fn moves_money(t: &Transition) -> bool {
+    !escrow_domain::ledger::entries_for(t).is_empty()
 }
 
 /// One statement that updates the trade (if its version is still `previous`), records the event and
@@ -301,7 +306,7 @@ async fn write_event_and_outbox(
     Ok(())
 }
 
-/// Timers, money and product effects of a transition.
+/// Timers, money and product effects of a transition, and the journal entries of the money it moves.
 async fn write_side_tables(
     conn: &mut AsyncPgConnection,
     t: &Transition,
@@ -311,7 +316,8 @@ async fn write_side_tables(
     if t.timers_changed {
         write_timers(conn, t).await?;
     }
-    crate::money_out::write_money_and_product(conn, t, trade, now).await
+    let rows = crate::money_out::write_money_and_product(conn, t, trade, now).await?;
+    crate::ledger::post(conn, &escrow_domain::ledger::entries_for(t), rows, now).await
 }
 
 async fn write_timers(conn: &mut AsyncPgConnection, t: &Transition) -> Result<(), RepositoryError> {

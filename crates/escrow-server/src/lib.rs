@@ -18,14 +18,14 @@ use actix_web::{web, HttpServer};
 use escrow_domain::delivery::{AlimTalkSender, CallbackSender, OutboxStore};
 use escrow_domain::ports::{Clock, PartnerRepository, SystemClock};
 use escrow_domain::services::{
-    CheckoutPorts, CheckoutService, MemberService, OutboxWorker, PayoutService, ProductService,
-    RefundService, TemplateOverrides, TradeService,
+    CheckoutPorts, CheckoutService, LedgerCheck, MemberService, OutboxWorker, PayoutService,
+    ProductService, RefundService, Settlements, TemplateOverrides, TradeService,
 };
 use escrow_domain::signup::SandboxIdentityVerifier;
 use escrow_http::{AppState, LinkSigner, Metrics, TokenIssuer, TokenKey};
 use escrow_postgres::{
-    Database, Directory, LedgerPayoutInstructor, PgAdmin, PgCheckoutRepository, PgOutbox,
-    PgRulesRepository, PgTradeQueries, PgTradeRepository,
+    Database, Directory, LedgerPayoutInstructor, PgAdmin, PgCheckoutRepository, PgLedger,
+    PgMoneyOut, PgOutbox, PgRulesRepository, PgTradeQueries, PgTradeRepository,
 };
 
 /// Everything `start` needs besides the database.
@@ -90,6 +90,10 @@ pub struct Jobs {
     pub payouts: Arc<PayoutService>,
     /// Partners (to forget request signatures older than the replay window).
     pub partners: Arc<dyn PartnerRepository>,
+    /// The ledger check.
+    pub ledger: Arc<LedgerCheck>,
+    /// When this instance last ran the ledger check.
+    pub last_ledger_check: std::sync::Mutex<Option<time::OffsetDateTime>>,
     /// Metrics.
     pub metrics: Metrics,
     /// The clock.
@@ -121,7 +125,12 @@ pub struct JobReport {
     pub dead: usize,
     /// Idempotency records and delivered outbox rows past their keeping time, deleted.
     pub pruned: u64,
+    /// Ledger mismatches found, when the ledger check ran (at most every [`LEDGER_CHECK_EVERY`]).
+    pub ledger_mismatches: Option<usize>,
 }
+
+/// How often the jobs run the ledger check (it reads every partner's money).
+pub const LEDGER_CHECK_EVERY: time::Duration = time::Duration::minutes(10);
 
 impl Jobs {
     /// Runs every job once, in order: checkout expiry, trade timers (until none is due), PG
@@ -230,6 +239,7 @@ impl Jobs {
             .job_runs
             .with_label_values(&["outbox", "ok"])
             .inc();
+        report.ledger_mismatches = self.check_ledger_when_due().await?;
         if let Ok(stats) = self.store.stats(self.clock.now()).await {
             self.metrics.outbox_pending.set(stats.pending);
             self.metrics.outbox_dead.set(stats.dead);
@@ -241,14 +251,48 @@ impl Jobs {
     }
 }
 
+/// How a trade appears in callbacks: exactly the API's trade body.
+fn trade_document() -> escrow_postgres::trades::TradeDocument {
+    Arc::new(escrow_http::dto::trade_document)
+}
+
+impl Jobs {
+    /// Runs the ledger check if this instance has not in the last [`LEDGER_CHECK_EVERY`]; the
+    /// number of mismatches when it ran.
+    async fn check_ledger_when_due(&self) -> Result<Option<usize>, String> {
+        let now = self.clock.now();
+        let due = self
+            .last_ledger_check
+            .lock()
+            .map(|last| last.is_none_or(|at| now - at >= LEDGER_CHECK_EVERY))
+            .unwrap_or(true);
+        if !due {
+            return Ok(None);
+        }
+        Ok(Some(self.check_ledger().await?.len()))
+    }
+
+    /// Runs the ledger check now (every mismatch logged at error level) and sets the
+    /// `escrow_ledger_mismatches` gauge.
+    pub async fn check_ledger(&self) -> Result<Vec<escrow_domain::ledger::Mismatch>, String> {
+        let found = self.ledger.run(None).await.map_err(|e| e.to_string())?;
+        self.metrics.ledger_mismatches.set(found.len() as i64);
+        self.metrics
+            .job_runs
+            .with_label_values(&["ledger-check", "ok"])
+            .inc();
+        if let Ok(mut last) = self.last_ledger_check.lock() {
+            *last = Some(self.clock.now());
+        }
+        Ok(found)
+    }
+}
+
 /// Builds the services over `db` and starts the HTTP server (and the jobs, if asked).
 pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer> {
     let pool = db.pool.clone();
     let directory = Arc::new(Directory::new(pool.clone(), parts.sealer.clone()));
-    let trade_repo = Arc::new(PgTradeRepository::new(
-        pool.clone(),
-        Arc::new(escrow_http::dto::trade_document),
-    ));
+    let trade_repo = Arc::new(PgTradeRepository::new(pool.clone(), trade_document()));
     // Contracts and holidays change rarely; five seconds of staleness saves two reads per command.
     let rules = Arc::new(PgRulesRepository::cached(
         pool.clone(),
@@ -273,6 +317,8 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
     ));
     let outbox_store = Arc::new(PgOutbox::new(pool.clone()));
     let metrics = Metrics::new();
+    let money_out = Arc::new(PgMoneyOut::new(pool.clone(), trade_document()));
+    let ledger = Arc::new(PgLedger::new(pool.clone()));
     let jobs = Arc::new(Jobs {
         trades: trades.clone(),
         checkouts: checkouts.clone(),
@@ -287,17 +333,19 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         )),
         store: outbox_store.clone(),
         refunds: Arc::new(RefundService::new(
-            Arc::new(PgAdmin::new(pool.clone())),
+            money_out.clone(),
             checkout_repo.clone(),
             gateways.adapters,
             clock.clone(),
         )),
         payouts: Arc::new(PayoutService::new(
-            Arc::new(PgAdmin::new(pool.clone())),
+            money_out,
             Arc::new(LedgerPayoutInstructor::new(pool.clone())),
             clock.clone(),
         )),
         partners: directory.clone(),
+        ledger: Arc::new(LedgerCheck::new(ledger.clone())),
+        last_ledger_check: std::sync::Mutex::new(None),
         metrics: metrics.clone(),
         clock: clock.clone(),
     });
@@ -326,6 +374,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         clock,
         public_base_url: parts.public_base_url.trim_end_matches('/').to_owned(),
         metrics,
+        settlements: Arc::new(Settlements::new(ledger)),
     };
     let addr = parts.listener.local_addr()?;
     let data = web::Data::new(state);

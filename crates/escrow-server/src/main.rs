@@ -58,6 +58,18 @@ enum Command {
         #[command(subcommand)]
         command: SecretsCommand,
     },
+    /// The money ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Checks the journal against the trades, refunds and payouts (SPEC §15) and prints a report.
+    /// Exit status: 0 when everything agrees, 1 on any mismatch, 2 when the check could not run.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -372,6 +384,9 @@ async fn main() -> std::io::Result<()> {
         Command::Jobs {
             command: JobsCommand::Run { at },
         } => run_jobs(environment(config).await, at).await,
+        Command::Ledger {
+            command: LedgerCommand::Check,
+        } => ledger_check(environment(config).await).await,
     }
 }
 
@@ -468,6 +483,30 @@ async fn payout_bank_file(env: Env, date: Option<String>) -> std::io::Result<()>
         .unwrap_or_else(|e| fail(e));
     print!("{csv}");
     env.finish();
+    Ok(())
+}
+
+/// `ledger check`: every mismatch on its own line, then a summary; exit 1 on any mismatch.
+async fn ledger_check(env: Env) -> std::io::Result<()> {
+    use escrow_domain::ports::LedgerReader;
+    let ledger = escrow_postgres::PgLedger::new(env.db.pool.clone());
+    let facts = ledger.facts(None).await.unwrap_or_else(|e| fail(e));
+    let found = escrow_domain::ledger::check(&facts);
+    for m in &found {
+        println!("MISMATCH {m}");
+    }
+    println!(
+        "ledger check: {} trades, {} payouts, {} refunds, {} account totals; {} mismatches",
+        facts.trades.len(),
+        facts.payouts.len(),
+        facts.refunds.len(),
+        facts.postings.len(),
+        found.len()
+    );
+    env.finish();
+    if !found.is_empty() {
+        std::process::exit(1);
+    }
     Ok(())
 }
 

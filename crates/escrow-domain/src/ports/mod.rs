@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 pub mod admin;
 pub mod checkouts;
+pub mod ledger;
 pub mod people;
 pub mod products;
 pub mod rules;
@@ -15,6 +16,7 @@ pub mod trades;
 pub use crate::notification::PartnerEvent;
 pub use admin::{AdminRepository, RefundRecord};
 pub use checkouts::{CheckoutRepository, OpenCheckoutError, PaymentRecords, IDEMPOTENCY_KEPT};
+pub use ledger::{LedgerReader, SettlementLine, SettlementQueries, SettlementStatus};
 pub use people::{MemberRepository, PartnerRepository, SignupCompletion};
 pub use products::ProductRepository;
 pub use rules::RulesRepository;
@@ -24,6 +26,8 @@ pub use trades::{DueTimer, TradeCursor, TradeFilter, TradePage, TradeQueries, Tr
 pub use admin::MockAdminRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use checkouts::{MockCheckoutRepository, MockPaymentRecords};
+#[cfg(any(test, feature = "mocks"))]
+pub use ledger::{MockLedgerReader, MockSettlementQueries};
 #[cfg(any(test, feature = "mocks"))]
 pub use people::{MockMemberRepository, MockPartnerRepository};
 #[cfg(any(test, feature = "mocks"))]

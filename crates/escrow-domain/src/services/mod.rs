@@ -2,6 +2,7 @@
 //! chosen by whoever builds it.
 
 mod catalog;
+mod ledger;
 mod members;
 mod outbox;
 mod payments;
@@ -9,6 +10,9 @@ mod refunds;
 mod trades;
 
 pub use catalog::{ProductError, ProductService, ProductUpsert};
+pub use ledger::{
+    by_payout_date, LedgerCheck, SettlementDay, SettlementError, Settlements, SETTLEMENT_MAX_DAYS,
+};
 pub use members::{
     member_key_hash, origin_of, return_url_allowed, MemberError, MemberService, SignupResult,
 };

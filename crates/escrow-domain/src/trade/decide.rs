@@ -222,6 +222,11 @@ impl Step<'_, '_> {
                 | S::ReturnShipping,
             ) => {
                 // 33 only before the payout (33/83 is terminal and refused before).
+                if self.trade.status == S::Completed {
+                    self.fx.money.push(MoneyEffect::CancelPayout {
+                        amount: self.trade.quote.seller_payout,
+                    });
+                }
                 self.next.status = S::CancelledByOperator;
                 self.next.withdrawal = W::OperatorCancelRefunded;
                 self.next.cancel_reason = Some(reason.as_str().to_owned());
@@ -397,9 +402,15 @@ impl Step<'_, '_> {
             .map(|t| next.notification(*t, self.fx.reason.as_deref()))
             .collect();
         let timers = next.pending_timers(self.rules);
+        let payout_scheduled = self
+            .fx
+            .money
+            .iter()
+            .any(|m| matches!(m, MoneyEffect::SchedulePayout { .. }))
+            .then_some(CallbackType::TradePayoutScheduled);
         Transition {
             notifications,
-            callbacks: callback.into_iter().collect(),
+            callbacks: callback.into_iter().chain(payout_scheduled).collect(),
             money: self.fx.money,
             product: self.fx.product,
             timers_changed: timers != trade.pending_timers(self.rules),

@@ -297,6 +297,12 @@ pub enum MoneyEffect {
         /// The payout date.
         on: Date,
     },
+    /// The scheduled payout will not be made (an operator cancelled the approved trade before its
+    /// payout date).
+    CancelPayout {
+        /// The seller payout that was scheduled.
+        amount: Money,
+    },
     /// Instruct the payout to the seller now.
     PayOut {
         /// The seller payout.

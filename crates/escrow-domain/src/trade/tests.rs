@@ -658,20 +658,24 @@ fn cancels_refund_the_full_payment_at_once_and_release_limits_and_product() {
         let t = trade
             .apply(command, &actor(role, trade), LATE, &rules)
             .unwrap();
-        assert_eq!(
-            t.money,
-            [
+        // An approved trade's scheduled payout is cancelled first: the seller is never paid too.
+        let payout_cancelled = (state == "33/80").then_some(MoneyEffect::CancelPayout {
+            amount: trade.quote.seller_payout,
+        });
+        let expected: Vec<_> = payout_cancelled
+            .into_iter()
+            .chain([
                 MoneyEffect::Refund {
                     amount: paid,
-                    withdrawal
+                    withdrawal,
                 },
                 MoneyEffect::ReleaseSellerLimits {
                     amount: paid,
-                    method: PaymentMethod::Card
+                    method: PaymentMethod::Card,
                 },
-            ],
-            "{state}"
-        );
+            ])
+            .collect();
+        assert_eq!(t.money, expected, "{state}");
         assert_eq!(t.product, Some(ProductEffect::Release));
         assert_eq!(t.callbacks, [CallbackType::TradeStatusChanged]);
         assert!(t.timers.is_empty());

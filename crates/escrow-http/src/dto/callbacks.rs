@@ -5,8 +5,9 @@ use utoipa::ToSchema;
 
 use super::*;
 
-/// A trade callback (`payment.succeeded`, `trade.status_changed`, `trade.updated`): `data` is the trade
-/// exactly as `GET /api/v1/trades/{id}` answers it at that version.
+/// A trade callback (`payment.succeeded`, `trade.status_changed`, `trade.updated`,
+/// `trade.payout_scheduled`, `trade.paid_out`): `data` is the trade exactly as `GET
+/// /api/v1/trades/{id}` answers it at that version.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TradeCallback {

@@ -13,12 +13,14 @@ mod admin;
 mod callbacks;
 mod catalog;
 mod members;
+mod settlements;
 mod trades;
 
 pub use admin::*;
 pub use callbacks::*;
 pub use catalog::*;
 pub use members::*;
+pub use settlements::*;
 pub use trades::*;
 
 /// RFC 3339 text of an instant.

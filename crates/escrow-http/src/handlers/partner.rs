@@ -1,16 +1,18 @@
 //! Partner-signed endpoints: signup sessions, member status and withdrawal, member tokens, delivery
-//! reports.
+//! reports, settlement reports.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use escrow_domain::trade::{Actor, TradeCommand};
 
 use crate::auth::{parse_json, verify_partner};
 use crate::dto::{
-    rfc3339, text, DeliveredRequest, MemberStatusView, SignupRequest, SignupResponse,
-    SignupSessionView, TokenRequest, TokenResponse, TradeView,
+    rfc3339, text, DeliveredRequest, MemberStatusView, SettlementDayView, SettlementQuery,
+    SettlementsView, SignupRequest, SignupResponse, SignupSessionView, TokenRequest, TokenResponse,
+    TradeView,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
+use escrow_domain::services::{SettlementDay, SettlementError, SETTLEMENT_MAX_DAYS};
 
 fn uuid_path(field: &str, raw: &str) -> Result<uuid::Uuid, ApiError> {
     uuid::Uuid::parse_str(raw).map_err(|_| ApiError::not_found(field))
@@ -171,4 +173,74 @@ pub async fn delivered(
         )
         .await?;
     Ok(HttpResponse::Ok().json(TradeView::from(&t.trade)))
+}
+
+fn settlement_period(q: &SettlementQuery) -> Result<(time::Date, time::Date), ApiError> {
+    let date = |field: &str, value: &Option<String>| {
+        let value = value
+            .as_deref()
+            .ok_or_else(|| ApiError::invalid(field, "required, YYYY-MM-DD"))?;
+        time::Date::parse(
+            value,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|_| ApiError::invalid(field, "a date, YYYY-MM-DD"))
+    };
+    Ok((date("from", &q.from)?, date("to", &q.to)?))
+}
+
+async fn settlement_days(
+    state: &AppState,
+    req: &HttpRequest,
+    q: &SettlementQuery,
+    body: &web::Bytes,
+) -> Result<(time::Date, time::Date, Vec<SettlementDay>), ApiError> {
+    let partner = verify_partner(state, req, body).await?;
+    let (from, to) = settlement_period(q)?;
+    let days = state
+        .settlements
+        .report(partner.id, from, to)
+        .await
+        .map_err(|e| match e {
+            SettlementError::BadPeriod => ApiError::invalid(
+                "to",
+                format!("on or after from, at most {SETTLEMENT_MAX_DAYS} days later"),
+            ),
+            SettlementError::Repository(e) => e.into(),
+        })?;
+    Ok((from, to, days))
+}
+
+/// The partner's payouts by payout date (SPEC §15): trades, amounts, fees, status.
+#[utoipa::path(get, path = "/api/v1/settlements", tag = "settlements",
+    params(SettlementQuery), security(("partner_signature" = [])),
+    responses((status = 200, body = SettlementsView), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn settlements(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<SettlementQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (from, to, days) = settlement_days(&state, &req, &q, &body).await?;
+    Ok(HttpResponse::Ok().json(SettlementsView {
+        from: from.to_string(),
+        to: to.to_string(),
+        days: days.iter().map(SettlementDayView::from).collect(),
+    }))
+}
+
+/// The same report as CSV, one line per trade.
+#[utoipa::path(get, path = "/api/v1/settlements.csv", tag = "settlements",
+    params(SettlementQuery), security(("partner_signature" = [])),
+    responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn settlements_csv(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<SettlementQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (_, _, days) = settlement_days(&state, &req, &q, &body).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .body(crate::dto::settlements_csv(&days)))
 }

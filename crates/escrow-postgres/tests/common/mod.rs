@@ -227,11 +227,17 @@ impl MoneyOutHarness for World {
     }
 
     fn refunds(&self) -> Arc<dyn RefundQueue> {
-        Arc::new(escrow_postgres::PgAdmin::new(self.pool().clone()))
+        Arc::new(escrow_postgres::PgMoneyOut::new(
+            self.pool().clone(),
+            Arc::new(|t| serde_json::json!({ "tradeId": t.id })),
+        ))
     }
 
     fn payouts(&self) -> Arc<dyn PayoutQueue> {
-        Arc::new(escrow_postgres::PgAdmin::new(self.pool().clone()))
+        Arc::new(escrow_postgres::PgMoneyOut::new(
+            self.pool().clone(),
+            Arc::new(|t| serde_json::json!({ "tradeId": t.id })),
+        ))
     }
 }
 

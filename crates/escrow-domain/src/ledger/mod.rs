@@ -1,23 +1,31 @@
 //! The money ledger's accounts and posting rules (SPEC §15), as pure decisions: which balanced
-//! journal entry each movement of money makes. Storing the entries, append-only, in the transaction of
-//! the change that causes them, and checking the invariants continuously, are the adapters' and jobs'
-//! part (issue 13, in progress: this module is its first step and is not yet written anywhere).
+//! journal entry each movement of money makes. The persistence adapter writes the entries, append-only,
+//! in the transaction of the change that causes them; [`check`] says whether the journal, the trades
+//! and the refund and payout rows agree (the ledger check job and `escrow-server ledger check`).
 //!
 //! Accounts are per partner and currency. `PgReceivable` is debit-normal (what the PG holds for us);
 //! every other account is credit-normal. A payment moves through them:
 //!
 //! ```text
-//! captured        PgReceivable        → BuyerFundsHeld
-//! approved        BuyerFundsHeld      → FeeRevenue (escrow fee) and SellerPayable (seller payout)
-//! paid out        SellerPayable       → PaidOut
-//! refund due      BuyerFundsHeld      → BuyerRefundPayable
-//! refunded        BuyerRefundPayable  → PgReceivable
+//! captured           PgReceivable        → BuyerFundsHeld
+//! approved           BuyerFundsHeld      → FeeRevenue (escrow fee) and SellerPayable (seller payout)
+//! approval reversed  FeeRevenue and SellerPayable → BuyerFundsHeld (operator cancel before payout)
+//! payout instructed  SellerPayable       → PaidOut
+//! refund due         BuyerFundsHeld      → BuyerRefundPayable
+//! refunded           BuyerRefundPayable  → PgReceivable
 //! ```
 //!
-//! so at any moment, per partner and currency: captured = paid out + seller payable + fees +
+//! A late capture (a checkout captured after it stopped being open, SPEC §7) is captured and due back
+//! at once. So at any moment, per partner and currency: captured = paid out + seller payable + fees +
 //! refund payable + refunded + held ([`Balances::captured_is_accounted_for`]).
 
+mod check;
+
 use std::collections::BTreeMap;
+
+pub use check::{
+    check, expected_held, LedgerFacts, Mismatch, Movements, PayoutMoney, RefundMoney, TradeMoney,
+};
 
 use crate::ids::{CheckoutId, PartnerId, TradeId};
 use crate::money::{Currency, Money};
@@ -42,6 +50,16 @@ pub enum Account {
 }
 
 impl Account {
+    /// Every account.
+    pub const ALL: [Account; 6] = [
+        Account::PgReceivable,
+        Account::BuyerFundsHeld,
+        Account::FeeRevenue,
+        Account::SellerPayable,
+        Account::PaidOut,
+        Account::BuyerRefundPayable,
+    ];
+
     /// The code entries store.
     pub fn code(self) -> &'static str {
         match self {
@@ -54,6 +72,11 @@ impl Account {
         }
     }
 
+    /// From the stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.code() == code)
+    }
+
     /// Whether its balance is debits minus credits (else credits minus debits).
     pub fn debit_normal(self) -> bool {
         self == Account::PgReceivable
@@ -61,19 +84,51 @@ impl Account {
 }
 
 /// Why money moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum LedgerEvent {
     /// The PG captured a payment for a trade (or a checkout no longer open).
     Captured,
     /// The buyer approved: fee earned, seller payable.
     Approved,
+    /// An operator cancelled the approved trade before its payout: the fee and the seller payable go
+    /// back to held, to be refunded.
+    ApprovalReversed,
     /// The payout was instructed to the seller's bank.
-    PaidOut,
+    PayoutInstructed,
     /// A refund became due.
     RefundDue,
     /// The refund went back through the PG.
     Refunded,
+}
+
+impl LedgerEvent {
+    /// Every event.
+    pub const ALL: [LedgerEvent; 6] = [
+        LedgerEvent::Captured,
+        LedgerEvent::Approved,
+        LedgerEvent::ApprovalReversed,
+        LedgerEvent::PayoutInstructed,
+        LedgerEvent::RefundDue,
+        LedgerEvent::Refunded,
+    ];
+
+    /// The code entries store.
+    pub fn code(self) -> &'static str {
+        match self {
+            LedgerEvent::Captured => "CAPTURED",
+            LedgerEvent::Approved => "APPROVED",
+            LedgerEvent::ApprovalReversed => "APPROVAL_REVERSED",
+            LedgerEvent::PayoutInstructed => "PAYOUT_INSTRUCTED",
+            LedgerEvent::RefundDue => "REFUND_DUE",
+            LedgerEvent::Refunded => "REFUNDED",
+        }
+    }
+
+    /// From the stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.code() == code)
+    }
 }
 
 /// One movement between two accounts.
@@ -87,15 +142,33 @@ pub struct Posting {
     pub amount: Money,
 }
 
-/// A journal entry: postings that balance by construction, naming what caused them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JournalEntry {
+/// Whose money moved: the partner, the checkout it came through, the trade if there is one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MoneyOrigin {
     /// The partner.
     pub partner_id: PartnerId,
     /// The checkout the money came through.
     pub checkout_id: CheckoutId,
-    /// The trade, if there is one.
+    /// The trade, if there is one (a late capture has none).
     pub trade_id: Option<TradeId>,
+}
+
+impl MoneyOrigin {
+    /// A trade's money.
+    pub fn of_trade(trade: &Trade) -> Self {
+        MoneyOrigin {
+            partner_id: trade.partner_id,
+            checkout_id: trade.checkout_id,
+            trade_id: Some(trade.id),
+        }
+    }
+}
+
+/// A journal entry: postings that balance by construction, naming what caused them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    /// Whose money.
+    pub origin: MoneyOrigin,
     /// Why.
     pub event: LedgerEvent,
     /// The movements (zero amounts left out).
@@ -103,11 +176,9 @@ pub struct JournalEntry {
 }
 
 impl JournalEntry {
-    fn new(trade: &Trade, event: LedgerEvent, postings: Vec<Posting>) -> Self {
+    fn new(origin: MoneyOrigin, event: LedgerEvent, postings: Vec<Posting>) -> Self {
         JournalEntry {
-            partner_id: trade.partner_id,
-            checkout_id: trade.checkout_id,
-            trade_id: Some(trade.id),
+            origin,
             event,
             postings: postings
                 .into_iter()
@@ -137,19 +208,20 @@ fn posting(debit: Account, credit: Account, amount: Money) -> Posting {
 
 /// The entries a stored transition makes: the capture when the trade becomes paid, the fee and the
 /// seller payable at approval, a refund due. (A payout and a refund leave the ledger when their job
-/// instructs them: [`paid_out`], [`refunded`].)
+/// instructs or sends them: [`payout_instructed`], [`refund_sent`].)
 pub fn entries_for(t: &Transition) -> Vec<JournalEntry> {
     let trade = &t.trade;
+    let origin = MoneyOrigin::of_trade(trade);
     let mut entries = Vec::new();
     let became_paid =
         t.event.to_status == TradeStatus::Paid && t.event.from_status != Some(TradeStatus::Paid);
     if became_paid {
-        entries.push(captured(trade));
+        entries.push(captured(origin, trade.quote.payment_amount));
     }
     for effect in &t.money {
         match effect {
             MoneyEffect::SchedulePayout { amount, .. } => entries.push(JournalEntry::new(
-                trade,
+                origin,
                 LedgerEvent::Approved,
                 vec![
                     posting(
@@ -160,15 +232,19 @@ pub fn entries_for(t: &Transition) -> Vec<JournalEntry> {
                     posting(Account::BuyerFundsHeld, Account::SellerPayable, *amount),
                 ],
             )),
-            MoneyEffect::Refund { amount, .. } => entries.push(JournalEntry::new(
-                trade,
-                LedgerEvent::RefundDue,
-                vec![posting(
-                    Account::BuyerFundsHeld,
-                    Account::BuyerRefundPayable,
-                    *amount,
-                )],
+            MoneyEffect::CancelPayout { amount } => entries.push(JournalEntry::new(
+                origin,
+                LedgerEvent::ApprovalReversed,
+                vec![
+                    posting(
+                        Account::FeeRevenue,
+                        Account::BuyerFundsHeld,
+                        trade.quote.escrow_fee,
+                    ),
+                    posting(Account::SellerPayable, Account::BuyerFundsHeld, *amount),
+                ],
             )),
+            MoneyEffect::Refund { amount, .. } => entries.push(refund_due(origin, *amount)),
             // The payout leaves when instructed; a scheduled refund when it becomes due; limits are
             // not money.
             MoneyEffect::PayOut { .. }
@@ -179,41 +255,55 @@ pub fn entries_for(t: &Transition) -> Vec<JournalEntry> {
     entries
 }
 
-/// The PG captured the trade's payment.
-pub fn captured(trade: &Trade) -> JournalEntry {
+/// The PG captured `amount`.
+pub fn captured(origin: MoneyOrigin, amount: Money) -> JournalEntry {
     JournalEntry::new(
-        trade,
+        origin,
         LedgerEvent::Captured,
         vec![posting(
             Account::PgReceivable,
             Account::BuyerFundsHeld,
-            trade.quote.payment_amount,
+            amount,
         )],
     )
 }
 
-/// The seller's payout was instructed.
-pub fn paid_out(trade: &Trade) -> JournalEntry {
+/// `amount` held is owed back to the buyer.
+pub fn refund_due(origin: MoneyOrigin, amount: Money) -> JournalEntry {
     JournalEntry::new(
-        trade,
-        LedgerEvent::PaidOut,
+        origin,
+        LedgerEvent::RefundDue,
         vec![posting(
-            Account::SellerPayable,
-            Account::PaidOut,
-            trade.quote.seller_payout,
+            Account::BuyerFundsHeld,
+            Account::BuyerRefundPayable,
+            amount,
         )],
     )
 }
 
-/// The buyer's refund went back through the PG.
-pub fn refunded(trade: &Trade) -> JournalEntry {
+/// A capture found after its checkout stopped being open: captured, and due back at once.
+pub fn late_capture(origin: MoneyOrigin, amount: Money) -> [JournalEntry; 2] {
+    [captured(origin, amount), refund_due(origin, amount)]
+}
+
+/// The seller's payout of `amount` was instructed.
+pub fn payout_instructed(origin: MoneyOrigin, amount: Money) -> JournalEntry {
     JournalEntry::new(
-        trade,
+        origin,
+        LedgerEvent::PayoutInstructed,
+        vec![posting(Account::SellerPayable, Account::PaidOut, amount)],
+    )
+}
+
+/// The buyer's refund of `amount` went back through the PG.
+pub fn refund_sent(origin: MoneyOrigin, amount: Money) -> JournalEntry {
+    JournalEntry::new(
+        origin,
         LedgerEvent::Refunded,
         vec![posting(
             Account::BuyerRefundPayable,
             Account::PgReceivable,
-            trade.quote.payment_amount,
+            amount,
         )],
     )
 }
@@ -232,22 +322,46 @@ impl Balances {
     /// Adds an entry.
     pub fn post(&mut self, entry: &JournalEntry) {
         for p in &entry.postings {
-            let (currency, amount) = (p.amount.currency(), p.amount.minor_units());
-            for (account, debited) in [(p.debit, true), (p.credit, false)] {
-                let signed = if debited == account.debit_normal() {
-                    amount
-                } else {
-                    -amount
-                };
-                *self.balances.entry((account, currency)).or_default() += signed;
-            }
-            if p.debit == Account::PgReceivable {
-                *self.captured.entry(currency).or_default() += amount;
-            }
-            if p.credit == Account::PgReceivable {
-                *self.refunded.entry(currency).or_default() += amount;
-            }
+            self.post_amount(
+                p.debit,
+                p.credit,
+                p.amount.currency(),
+                p.amount.minor_units(),
+            );
         }
+    }
+
+    /// Adds `amount` moved from `debit` to `credit`.
+    pub fn post_amount(
+        &mut self,
+        debit: Account,
+        credit: Account,
+        currency: Currency,
+        amount: i64,
+    ) {
+        for (account, debited) in [(debit, true), (credit, false)] {
+            let signed = if debited == account.debit_normal() {
+                amount
+            } else {
+                -amount
+            };
+            *self.balances.entry((account, currency)).or_default() += signed;
+        }
+        if debit == Account::PgReceivable {
+            *self.captured.entry(currency).or_default() += amount;
+        }
+        if credit == Account::PgReceivable {
+            *self.refunded.entry(currency).or_default() += amount;
+        }
+    }
+
+    /// The currencies anything was posted in.
+    pub fn currencies(&self) -> Vec<Currency> {
+        let mut all: Vec<Currency> = self.balances.keys().map(|(_, c)| *c).collect();
+        all.dedup();
+        all.sort();
+        all.dedup();
+        all
     }
 
     /// An account's balance in `currency`.
@@ -306,7 +420,13 @@ mod tests {
         let trade = paid_trade(&contract, &calendar);
         let currency = trade.quote.payment_amount.currency();
         let mut balances = Balances::default();
-        post_all(&mut balances, &[captured(&trade)]);
+        post_all(
+            &mut balances,
+            &[captured(
+                MoneyOrigin::of_trade(&trade),
+                trade.quote.payment_amount,
+            )],
+        );
         assert_eq!(
             balances.balance(Account::BuyerFundsHeld, currency),
             trade.quote.payment_amount.minor_units()
@@ -336,7 +456,13 @@ mod tests {
             balances.balance(Account::FeeRevenue, currency),
             trade.quote.escrow_fee.minor_units()
         );
-        post_all(&mut balances, &[paid_out(&approved.trade)]);
+        post_all(
+            &mut balances,
+            &[payout_instructed(
+                MoneyOrigin::of_trade(&trade),
+                trade.quote.seller_payout,
+            )],
+        );
         assert_eq!(balances.balance(Account::SellerPayable, currency), 0);
         assert!(balances.captured_is_accounted_for(currency));
         assert!(balances.negative().is_empty());
@@ -352,7 +478,13 @@ mod tests {
         let trade = paid_trade(&contract, &calendar);
         let currency = trade.quote.payment_amount.currency();
         let mut balances = Balances::default();
-        post_all(&mut balances, &[captured(&trade)]);
+        post_all(
+            &mut balances,
+            &[captured(
+                MoneyOrigin::of_trade(&trade),
+                trade.quote.payment_amount,
+            )],
+        );
         let cancelled = trade
             .apply(
                 TradeCommand::CancelSale {
@@ -369,7 +501,13 @@ mod tests {
             balances.balance(Account::BuyerRefundPayable, currency),
             trade.quote.payment_amount.minor_units()
         );
-        post_all(&mut balances, &[refunded(&cancelled.trade)]);
+        post_all(
+            &mut balances,
+            &[refund_sent(
+                MoneyOrigin::of_trade(&trade),
+                trade.quote.payment_amount,
+            )],
+        );
         assert_eq!(balances.balance(Account::BuyerRefundPayable, currency), 0);
         assert_eq!(balances.balance(Account::PgReceivable, currency), 0);
         assert!(balances.captured_is_accounted_for(currency));
@@ -423,7 +561,14 @@ mod tests {
         let trade = paid_trade(&contract, &calendar);
         let currency = trade.quote.payment_amount.currency();
         let mut balances = Balances::default();
-        post_all(&mut balances, &[captured(&trade), paid_out(&trade)]);
+        let origin = MoneyOrigin::of_trade(&trade);
+        post_all(
+            &mut balances,
+            &[
+                captured(origin, trade.quote.payment_amount),
+                payout_instructed(origin, trade.quote.seller_payout),
+            ],
+        );
         assert_eq!(
             balances.negative(),
             [(
