@@ -136,6 +136,8 @@ pub struct PartnerKeys {
 
 pub struct App {
     pub alimtalk: escrow_alimtalk::simulator::AlimTalkSimulator,
+    /// The bank-account holder lookup's simulator (MID `ACCT_MID`, key `acct-key`).
+    pub accounts: escrow_accountcheck::simulator::AccountSimulator,
     pub receiver: Receiver,
     pub base: String,
     pub db: TestDatabase,
@@ -157,6 +159,16 @@ pub fn unifipay_gateway(url: &str) -> GatewaySettings {
 }
 
 /// A distinct mobile number per user, so messages can be told apart by recipient.
+/// A test member's payout account number: 13 digits from the user name, never ending in `0000` (the
+/// simulator's "no such account").
+pub fn account_number_of(user: &str) -> String {
+    let n = user
+        .bytes()
+        .fold(11u64, |h, b| h.wrapping_mul(131).wrapping_add(u64::from(b)))
+        % 100_000_000;
+    format!("3333{n:08}1")
+}
+
 pub fn phone_of(user: &str) -> String {
     let n = user
         .bytes()
@@ -235,9 +247,15 @@ impl App {
             "alim-secret",
         )
         .unwrap();
+        let accounts = escrow_accountcheck::simulator::AccountSimulator::start(
+            TcpListener::bind("127.0.0.1:0").unwrap(),
+            "ACCT_MID",
+            "acct-key",
+        )
+        .unwrap();
         let partner =
             create_partner_with_webhook(&db, "market-a", Some(receiver.url.clone())).await;
-        PgAdmin::new(db.db.pool.clone())
+        PgAdmin::new(db.db.pool.clone(), sealer())
             .create_admin_key("tester", &escrow_http::admin_key_hash(ADMIN_KEY))
             .await
             .unwrap();
@@ -245,7 +263,13 @@ impl App {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let clock = TestClock::default();
         let gateways = gateways(&sim.base_url);
-        let server = Self::server(&db, &gateways, &alimtalk.base_url, &clock, listener);
+        let server = Self::server(
+            &db,
+            &gateways,
+            [&alimtalk.base_url, &accounts.base_url],
+            &clock,
+            listener,
+        );
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(StdDuration::from_secs(20))
@@ -253,6 +277,7 @@ impl App {
             .unwrap();
         App {
             alimtalk,
+            accounts,
             receiver,
             base,
             db,
@@ -270,7 +295,7 @@ impl App {
         Self::server(
             &self.db,
             &self.gateways,
-            &self.alimtalk.base_url,
+            [&self.alimtalk.base_url, &self.accounts.base_url],
             &self.clock,
             TcpListener::bind("127.0.0.1:0").unwrap(),
         )
@@ -279,7 +304,7 @@ impl App {
     fn server(
         db: &TestDatabase,
         gateways: &[GatewaySettings],
-        alimtalk: &str,
+        [alimtalk, accounts]: [&str; 2],
         clock: &TestClock,
         listener: TcpListener,
     ) -> RunningServer {
@@ -313,6 +338,14 @@ impl App {
                     escrow_callbacks::HttpCallbackSender::new(StdDuration::from_secs(2)).unwrap(),
                 ),
                 template_overrides: Default::default(),
+                account_verifier: Arc::new(
+                    escrow_accountcheck::InicisAccountVerifier::new(
+                        accounts,
+                        "ACCT_MID",
+                        "acct-key".to_owned().into(),
+                    )
+                    .unwrap(),
+                ),
             },
         )
         .unwrap()
@@ -409,8 +442,41 @@ impl App {
         token["accessToken"].as_str().unwrap().into()
     }
 
-    /// A new member of the partner `keys`, and its member key.
+    /// A new member of the partner `keys` with a verified payout account (so payouts to it are made),
+    /// and its member key.
     pub async fn member_with_key_of(&self, keys: &PartnerKeys, user: &str) -> (Member, String) {
+        let (member, key) = self.member_without_account_of(keys, user).await;
+        self.register_payout_account(&member, "90", &account_number_of(user), "홍길동")
+            .await;
+        (member, key)
+    }
+
+    /// `member` registers a payout account, which must succeed; returns the masked view.
+    pub async fn register_payout_account(
+        &self,
+        member: &Member,
+        bank: &str,
+        number: &str,
+        holder: &str,
+    ) -> Value {
+        let r = self
+            .member_call(member, Method::PUT, "/api/v1/payout-account")
+            .json(&json!({ "bankCode": bank, "accountNumber": number, "holderName": holder }))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// A new member of the partner `keys` without a payout account, and its member key.
+    pub async fn member_without_account_of(
+        &self,
+        keys: &PartnerKeys,
+        user: &str,
+    ) -> (Member, String) {
         let SignupLink { id, url, .. } = self.open_signup(keys, user, "/signup-done").await;
         let page = self.http.get(&url).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);

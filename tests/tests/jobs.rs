@@ -112,13 +112,16 @@ async fn delivery_reminders_automatic_approval_and_payout_fire_on_time() {
     assert_eq!(file.status(), StatusCode::OK);
     let csv = file.text().await.unwrap();
     assert!(
-        csv.starts_with("payout_id,trade_id,seller_id,amount,currency,due_date\n"),
+        csv.starts_with("payout_id,trade_id,bank_code,bank_name,account_number,account_holder,amount,currency,due_date\n"),
         "{csv}"
     );
+    // The account the seller registered, not the member id.
+    let account = escrow_e2e::account_number_of(&seller.user);
     assert!(
-        csv.contains(&format!("{id},{},50039,KRW,", seller.id)),
+        csv.contains(&format!("{id},90,카카오뱅크,{account},홍길동,50039,KRW,")),
         "{csv}"
     );
+    assert!(!csv.contains(&seller.id), "{csv}");
 
     // Every change reached the partner, signed, once per event, in sequence.
     let callbacks: Vec<(Value, String)> = app.receiver.received.lock().unwrap().clone();

@@ -60,6 +60,20 @@ fn fail(message: impl std::fmt::Display) -> ! {
 /// The benchmark delivers nothing (the outbox worker does not run): these only satisfy the wiring.
 struct NoMessages;
 
+/// The benchmark registers no payout accounts: any lookup is answered as unavailable.
+#[async_trait::async_trait]
+impl escrow_domain::payout_account::AccountVerifier for NoMessages {
+    async fn holder_of(
+        &self,
+        _bank_code: &str,
+        _number: &str,
+    ) -> Result<Option<String>, escrow_domain::payout_account::VerifierError> {
+        Err(escrow_domain::payout_account::VerifierError::Unavailable(
+            "not in the benchmark".into(),
+        ))
+    }
+}
+
 #[async_trait::async_trait]
 impl escrow_domain::delivery::AlimTalkSender for NoMessages {
     async fn send(
@@ -327,6 +341,7 @@ fn start_server(
             alimtalk: Arc::new(NoMessages),
             callbacks: Arc::new(NoMessages),
             template_overrides: Default::default(),
+            account_verifier: Arc::new(NoMessages),
         },
     )
     .unwrap_or_else(|e| fail(e));

@@ -108,6 +108,7 @@ pub mod money;
 pub mod money_out;
 pub mod notification;
 pub mod payment;
+pub mod payout_account;
 pub mod people;
 pub mod ports;
 pub mod product;

@@ -48,6 +48,41 @@ pub const SALE_CANCEL_REASONS: &[(u8, &str)] = &[
     (39, "직접입력"),
 ];
 
+/// Bank codes for payouts and refunds (대금지급/환불 은행 코드) and names.
+pub const PAYOUT_BANKS: &[(&str, &str)] = &[
+    ("02", "산업은행"),
+    ("03", "기업은행"),
+    ("04", "국민은행"),
+    ("07", "수협"),
+    ("11", "농협"),
+    ("20", "우리은행"),
+    ("21", "신한은행"),
+    ("23", "SC은행"),
+    ("27", "한국씨티은행"),
+    ("31", "대구은행"),
+    ("32", "부산은행"),
+    ("34", "광주은행"),
+    ("35", "제주은행"),
+    ("37", "전북은행"),
+    ("39", "경남은행"),
+    ("45", "새마을금고"),
+    ("48", "신협"),
+    ("54", "HSBC은행"),
+    ("64", "산림조합"),
+    ("71", "우체국"),
+    ("81", "KEB하나은행"),
+    ("89", "케이뱅크"),
+    ("90", "카카오뱅크"),
+];
+
+/// The bank's name, when `code` is a payout/refund bank code.
+pub fn payout_bank_name(code: &str) -> Option<&'static str> {
+    PAYOUT_BANKS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, n)| *n)
+}
+
 /// The courier's name, when `code` is a known courier code.
 pub fn courier_name(code: &str) -> Option<&'static str> {
     COURIERS.iter().find(|(c, _)| *c == code).map(|(_, n)| *n)
@@ -68,6 +103,8 @@ mod tests {
     #[test]
     fn tables_hold_the_manual_codes() {
         assert_eq!(COURIERS.len(), 31);
+        assert_eq!(PAYOUT_BANKS.len(), 23);
+        assert_eq!(payout_bank_name("90"), Some("카카오뱅크"));
         assert_eq!(courier_name("005"), Some("CJ 대한통운"));
         assert_eq!(courier_name("999"), None);
         assert_eq!(sale_cancel_reason(39), Some("직접입력"));

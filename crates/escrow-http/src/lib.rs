@@ -32,7 +32,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::AppState;
 
-use handlers::{admin, member, ops, pages, partner};
+use handlers::{admin, member, ops, pages, partner, payout_page};
 
 /// Largest request body accepted (JSON and forms).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -119,6 +119,10 @@ fn partner_routes(cfg: &mut web::ServiceConfig) {
     )
     .route("/api/v1/settlements", web::get().to(partner::settlements))
     .route(
+        "/api/v1/members/{partnerUserId}/payout-account-link",
+        web::post().to(partner::payout_account_link),
+    )
+    .route(
         "/api/v1/settlements.csv",
         web::get().to(partner::settlements_csv),
     );
@@ -128,6 +132,14 @@ fn partner_routes(cfg: &mut web::ServiceConfig) {
 fn member_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/products", web::put().to(member::upsert_product))
         .route("/api/v1/checkouts", web::post().to(member::create_checkout))
+        .route(
+            "/api/v1/payout-account",
+            web::put().to(member::put_payout_account),
+        )
+        .route(
+            "/api/v1/payout-account",
+            web::get().to(member::get_payout_account),
+        )
         .route("/api/v1/trades", web::get().to(member::list_trades))
         .route(
             "/api/v1/trades/by-partner-no/{partnerTradeNo}",
@@ -196,6 +208,10 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/admin/v1/refunds", web::get().to(admin::refund_queue))
         .route(
+            "/admin/v1/payouts/waiting-for-account",
+            web::get().to(admin::payouts_waiting_for_account),
+        )
+        .route(
             "/admin/v1/payouts/bank-file",
             web::get().to(admin::bank_file),
         )
@@ -225,7 +241,15 @@ fn page_routes(cfg: &mut web::ServiceConfig) {
             "/checkout/{id}/return",
             web::get().to(pages::checkout_return),
         )
-        .route("/pg/{gateway}/callback", web::post().to(pages::pg_callback));
+        .route("/pg/{gateway}/callback", web::post().to(pages::pg_callback))
+        .route(
+            "/payout-account/{token}",
+            web::get().to(payout_page::payout_account_page),
+        )
+        .route(
+            "/payout-account/{token}",
+            web::post().to(payout_page::payout_account_submit),
+        );
 }
 
 /// The whole application: state, middleware, routes, and a JSON 404 for anything else.
@@ -259,6 +283,7 @@ const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/checkout/{id}/pay", &["POST"]),
     ("/checkout/{id}/return", &["GET"]),
     ("/pg/{gateway}/callback", &["POST"]),
+    ("/payout-account/{token}", &["GET", "POST"]),
 ];
 
 /// Every route pattern with the methods it answers: the OpenAPI document's paths and the pages.

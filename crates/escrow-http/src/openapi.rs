@@ -42,15 +42,16 @@ impl Modify for Security {
     info(title = "Escrow (안전거래) API", description = "Partner, member and operator API of the escrow service. Partner calls are signed: X-Signature = BASE64(HMAC-SHA256(secret, METHOD + PATH_AND_QUERY + X-Api-Key + X-Timestamp + BODY))."),
     paths(
         partner::open_signup, partner::signup_session, partner::member_status, partner::withdraw, partner::token,
-        partner::delivered, partner::settlements, partner::settlements_csv,
+        partner::delivered, partner::settlements, partner::settlements_csv, partner::payout_account_link,
         member::upsert_product, member::create_checkout, member::get_trade, member::list_trades,
         member::trade_by_partner_no, member::trade_events,
         member::buyer_cancel, member::buyer_approve, member::buyer_return_request, member::buyer_return_shipment,
         member::seller_shipment, member::seller_cancel_agree, member::seller_sale_cancel, member::seller_return_agree,
-        member::seller_return_complete,
+        member::seller_return_complete, member::put_payout_account, member::get_payout_account,
         admin::create_partner, admin::list_partners, admin::set_contract, admin::get_contract, admin::search_trades,
         admin::get_trade, admin::trade_action, admin::refund_queue, admin::holidays, admin::add_holiday,
         admin::remove_holiday, admin::dead_letters, admin::replay, admin::bank_file,
+        admin::payouts_waiting_for_account,
         ops::healthz, ops::readyz, ops::metrics, openapi_json,
     ),
     components(schemas(

@@ -46,6 +46,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Partners' settlement reports.
     pub settlements: Arc<escrow_domain::services::Settlements>,
+    /// Sellers' payout accounts.
+    pub payout_accounts: Arc<escrow_domain::services::PayoutAccountService>,
 }
 
 impl AppState {

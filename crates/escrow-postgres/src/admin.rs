@@ -21,14 +21,16 @@ use crate::schema::admin_keys;
 pub struct PgAdmin {
     pool: DbPool,
     rules: PgRulesRepository,
+    sealer: crate::SecretSealer,
 }
 
 impl PgAdmin {
-    /// Over this pool.
-    pub fn new(pool: DbPool) -> Self {
+    /// Over this pool; the bank file's accounts are opened with `sealer`.
+    pub fn new(pool: DbPool, sealer: crate::SecretSealer) -> Self {
         PgAdmin {
             rules: PgRulesRepository::new(pool.clone()),
             pool,
+            sealer,
         }
     }
 }
@@ -91,7 +93,7 @@ impl AdminRepository for PgAdmin {
     }
 
     async fn payout_bank_file(&self, date: Option<Date>) -> Result<String, RepositoryError> {
-        LedgerPayoutInstructor::new(self.pool.clone())
+        LedgerPayoutInstructor::new(self.pool.clone(), self.sealer.clone())
             .bank_file(date)
             .await
     }
@@ -152,20 +154,23 @@ impl AdminRepository for PgAdmin {
 }
 
 /// The bundled [`PayoutInstructor`](escrow_domain::delivery::PayoutInstructor): records each
-/// instruction in `payout_instructions`, the ledger the operator's bank transfer file is made from
-/// (`GET /admin/v1/payouts/bank-file`). Idempotent per payout.
+/// instruction in `payout_instructions` with the seller's verified account as it is then (sealed), the
+/// ledger the operator's bank transfer file is made from (`GET /admin/v1/payouts/bank-file`).
+/// Idempotent per payout. The payout queue hands out only payouts whose seller has an account.
 #[derive(Clone)]
 pub struct LedgerPayoutInstructor {
     pool: DbPool,
+    sealer: crate::SecretSealer,
 }
 
 impl LedgerPayoutInstructor {
-    /// Over this pool.
-    pub fn new(pool: DbPool) -> Self {
-        LedgerPayoutInstructor { pool }
+    /// Over this pool; accounts are opened with `sealer` for the bank file.
+    pub fn new(pool: DbPool, sealer: crate::SecretSealer) -> Self {
+        LedgerPayoutInstructor { pool, sealer }
     }
 
-    /// The ledger lines of payouts due on `date` (every date when `None`), as CSV with a header.
+    /// The instructions of payouts due on `date` (every date when `None`), as CSV with a header: the
+    /// account each goes to (bank, number, holder), never the member id.
     pub async fn bank_file(&self, date: Option<Date>) -> Result<String, RepositoryError> {
         use crate::schema::payout_instructions as p;
         let mut conn = self.pool.get().await.map_err(pool_error)?;
@@ -173,7 +178,18 @@ impl LedgerPayoutInstructor {
         if let Some(d) = date {
             q = q.filter(p::due_date.eq(d));
         }
-        let rows: Vec<(i64, Uuid, Uuid, i64, String, Date)> = q
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(
+            i64,
+            Uuid,
+            Uuid,
+            i64,
+            String,
+            Date,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        )> = q
             .order(p::id.asc())
             .select((
                 p::payout_id,
@@ -182,14 +198,32 @@ impl LedgerPayoutInstructor {
                 p::amount,
                 p::currency,
                 p::due_date,
+                p::bank_code,
+                p::account_sealed,
+                p::holder_sealed,
             ))
             .load(&mut conn)
             .await
             .map_err(storage_error)?;
-        let mut csv = String::from("payout_id,trade_id,seller_id,amount,currency,due_date\n");
-        for (payout, trade, seller, amount, currency, due) in rows {
+        let mut csv = String::from(
+            "payout_id,trade_id,bank_code,bank_name,account_number,account_holder,amount,currency,due_date\n",
+        );
+        for (payout, trade, seller, amount, currency, due, bank, number, holder) in rows {
+            let open = |sealed: Option<String>, column: &str| -> Result<String, RepositoryError> {
+                sealed
+                    .map(|s| {
+                        self.sealer
+                            .open(&s, &crate::directory::account_context(column, seller))
+                    })
+                    .transpose()
+                    .map(Option::unwrap_or_default)
+            };
+            let bank = bank.unwrap_or_default();
+            let name = escrow_domain::reference::payout_bank_name(&bank).unwrap_or_default();
+            let number = open(number, "number")?;
+            let holder = open(holder, "holder")?.replace([',', '"', '\n', '\r'], " ");
             csv.push_str(&format!(
-                "{payout},{trade},{seller},{amount},{currency},{due}\n"
+                "{payout},{trade},{bank},{name},{number},{holder},{amount},{currency},{due}\n"
             ));
         }
         Ok(csv)
@@ -203,27 +237,36 @@ impl escrow_domain::delivery::PayoutInstructor for LedgerPayoutInstructor {
         payout: &escrow_domain::delivery::DuePayout,
         now: OffsetDateTime,
     ) -> Result<(), escrow_domain::delivery::DeliveryError> {
-        use crate::schema::payout_instructions as p;
+        use escrow_domain::delivery::DeliveryError;
         let mut conn = self
             .pool
             .get()
             .await
-            .map_err(|e| escrow_domain::delivery::DeliveryError::Transient(e.to_string()))?;
-        diesel::insert_into(p::table)
-            .values((
-                p::payout_id.eq(payout.id),
-                p::trade_id.eq(payout.trade_id.0),
-                p::seller_id.eq(payout.seller_id.0),
-                p::amount.eq(payout.amount.minor_units()),
-                p::currency.eq(payout.amount.currency().code()),
-                p::due_date.eq(payout.due_date),
-                p::instructed_at.eq(now),
-            ))
-            .on_conflict(p::payout_id)
-            .do_nothing()
-            .execute(&mut conn)
-            .await
-            .map_err(|e| escrow_domain::delivery::DeliveryError::Transient(e.to_string()))?;
+            .map_err(|e| DeliveryError::Transient(e.to_string()))?;
+        // The account as it is now goes into the instruction; without one nothing is instructed.
+        let written = diesel::sql_query(
+            "INSERT INTO payout_instructions (payout_id, trade_id, seller_id, amount, currency, due_date, \
+               instructed_at, bank_code, account_sealed, holder_sealed) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, a.bank_code, a.number_sealed, a.holder_sealed \
+             FROM payout_accounts a WHERE a.member_id = $3 \
+             ON CONFLICT (payout_id) DO UPDATE SET payout_id = EXCLUDED.payout_id",
+        )
+        .bind::<diesel::sql_types::Int8, _>(payout.id)
+        .bind::<diesel::sql_types::Uuid, _>(payout.trade_id.0)
+        .bind::<diesel::sql_types::Uuid, _>(payout.seller_id.0)
+        .bind::<diesel::sql_types::Int8, _>(payout.amount.minor_units())
+        .bind::<diesel::sql_types::Text, _>(payout.amount.currency().code())
+        .bind::<diesel::sql_types::Date, _>(payout.due_date)
+        .bind::<diesel::sql_types::Timestamptz, _>(now)
+        .execute(&mut conn)
+        .await
+        .map_err(|e| DeliveryError::Transient(e.to_string()))?;
+        if written == 0 {
+            return Err(DeliveryError::Transient(format!(
+                "seller {} has no verified payout account",
+                payout.seller_id
+            )));
+        }
         Ok(())
     }
 }

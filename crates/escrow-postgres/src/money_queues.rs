@@ -151,7 +151,9 @@ impl escrow_domain::delivery::PayoutQueue for PgMoneyOut {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         let rows: Vec<Row> = diesel::sql_query(
             "UPDATE payouts SET status = $2 WHERE id IN \
-               (SELECT id FROM payouts WHERE status = $3 ORDER BY due_date, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+               (SELECT id FROM payouts WHERE status = $3 \
+                AND EXISTS (SELECT 1 FROM payout_accounts a WHERE a.member_id = payouts.seller_id) \
+                ORDER BY due_date, id LIMIT $1 FOR UPDATE SKIP LOCKED) \
              RETURNING id, trade_id, seller_id, amount, currency, due_date",
         )
         .bind::<diesel::sql_types::Int8, _>(i64::from(limit))

@@ -348,6 +348,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     admin_keys,
     used_signatures,
     journal_postings,
+    payout_accounts,
 );
 
 diesel::table! {
@@ -360,6 +361,23 @@ diesel::table! {
         currency -> Text,
         due_date -> Date,
         instructed_at -> Timestamptz,
+        bank_code -> Nullable<Text>,
+        account_sealed -> Nullable<Text>,
+        holder_sealed -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    payout_accounts (member_id) {
+        member_id -> Uuid,
+        partner_id -> Uuid,
+        bank_code -> Text,
+        number_sealed -> Text,
+        holder_sealed -> Text,
+        number_masked -> Text,
+        holder_masked -> Text,
+        verified_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 

@@ -30,6 +30,36 @@ pub struct Settings {
     /// Identity verification (본인인증) of the hosted signup.
     #[serde(default)]
     pub identity: IdentitySettings,
+    /// The bank-account holder lookup (예금주 조회) that verifies sellers' payout accounts.
+    pub account_verifier: AccountVerifierSettings,
+}
+
+/// The holder lookup through the account-verification MID (계좌인증용 MID, SPEC §12).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountVerifierSettings {
+    /// `simulator` (started in-process, the default) or `remote`.
+    pub mode: PeerMode,
+    /// Base URL (remote), e.g. `https://iniapi.inicis.com`.
+    pub base_url: Option<String>,
+    /// The account-verification MID.
+    pub mid: String,
+    /// Its INIAPI key.
+    pub api_key: SecretString,
+    /// Run the simulator although a `database.url` is configured (it answers `홍길동` for almost any
+    /// account: never in production).
+    #[serde(default)]
+    pub allow_simulator: bool,
+}
+
+impl std::fmt::Debug for AccountVerifierSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountVerifierSettings")
+            .field("mode", &self.mode)
+            .field("base_url", &self.base_url)
+            .field("mid", &self.mid)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Identity verification. The only verifier bundled today is the sandbox one, which accepts any
@@ -323,6 +353,11 @@ pool_size = 16
 enabled = true
 interval_seconds = 30
 
+[account_verifier]
+mode = "simulator"
+mid = "INIaccount"
+api_key = "sandbox-iniapi-key"
+
 [alimtalk]
 mode = "simulator"
 app_key = "sandbox-app-key"
@@ -388,6 +423,11 @@ impl Settings {
             if !self.identity.allow_sandbox {
                 problems.push("identity.allow_sandbox must be true to run with a database.url: the only identity verifier bundled is the sandbox one, which accepts any claim".to_owned());
             }
+            if self.account_verifier.mode == PeerMode::Simulator
+                && !self.account_verifier.allow_simulator
+            {
+                problems.push("account_verifier.mode = \"simulator\" with a database.url needs account_verifier.allow_simulator = true: the simulator verifies almost any payout account".to_owned());
+            }
         }
         if self.database.pool_size == 0 {
             problems.push("database.pool_size must be at least 1".to_owned());
@@ -419,6 +459,15 @@ impl Settings {
                     gateway.name
                 ));
             }
+        }
+        if self.account_verifier.mode == PeerMode::Remote
+            && !self
+                .account_verifier
+                .base_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"))
+        {
+            problems.push("account_verifier.base_url is required (an http(s) URL) when account_verifier.mode = \"remote\"".to_owned());
         }
         if self.alimtalk.mode == PeerMode::Remote
             && self
@@ -575,6 +624,11 @@ sender_key = "sender"
 timeout_ms = 1000
 [identity]
 allow_sandbox = true
+[account_verifier]
+mode = "simulator"
+mid = "m"
+api_key = "pw-iniapi-key"
+allow_simulator = true
 [[gateways]]
 name = "unifipay"
 kind = "unifipay"

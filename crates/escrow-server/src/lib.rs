@@ -18,8 +18,8 @@ use actix_web::{web, HttpServer};
 use escrow_domain::delivery::{AlimTalkSender, CallbackSender, OutboxStore};
 use escrow_domain::ports::{Clock, PartnerRepository, SystemClock};
 use escrow_domain::services::{
-    CheckoutPorts, CheckoutService, LedgerCheck, MemberService, OutboxWorker, PayoutService,
-    ProductService, RefundService, Settlements, TemplateOverrides, TradeService,
+    CheckoutPorts, CheckoutService, LedgerCheck, MemberService, OutboxWorker, PayoutAccountService,
+    PayoutService, ProductService, RefundService, Settlements, TemplateOverrides, TradeService,
 };
 use escrow_domain::signup::SandboxIdentityVerifier;
 use escrow_http::{AppState, LinkSigner, Metrics, TokenIssuer, TokenKey};
@@ -54,6 +54,8 @@ pub struct ServerParts {
     pub callbacks: Arc<dyn CallbackSender>,
     /// Partners' own AlimTalk template codes.
     pub template_overrides: TemplateOverrides,
+    /// The holder lookup of sellers' payout accounts.
+    pub account_verifier: Arc<dyn escrow_domain::payout_account::AccountVerifier>,
 }
 
 /// A running server.
@@ -340,7 +342,10 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         )),
         payouts: Arc::new(PayoutService::new(
             money_out,
-            Arc::new(LedgerPayoutInstructor::new(pool.clone())),
+            Arc::new(LedgerPayoutInstructor::new(
+                pool.clone(),
+                parts.sealer.clone(),
+            )),
             clock.clone(),
         )),
         partners: directory.clone(),
@@ -362,19 +367,24 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
             rules.clone(),
             clock.clone(),
         )),
-        product_repo: directory,
+        product_repo: directory.clone(),
         checkouts: checkouts.clone(),
         trades: trades.clone(),
         queries: Arc::new(PgTradeQueries::new(pool.clone())),
         rules,
-        admin: Arc::new(PgAdmin::new(pool)),
+        admin: Arc::new(PgAdmin::new(pool, parts.sealer)),
         outbox: outbox_store,
         tokens: TokenIssuer::new(parts.token_keys),
         links: LinkSigner::new(parts.link_key),
-        clock,
+        clock: clock.clone(),
         public_base_url: parts.public_base_url.trim_end_matches('/').to_owned(),
         metrics,
         settlements: Arc::new(Settlements::new(ledger)),
+        payout_accounts: Arc::new(PayoutAccountService::new(
+            parts.account_verifier,
+            directory.clone(),
+            clock,
+        )),
     };
     let addr = parts.listener.local_addr()?;
     let data = web::Data::new(state);

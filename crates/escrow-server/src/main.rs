@@ -201,6 +201,7 @@ struct Launched {
     secrets: Option<sandbox::SandboxSecrets>,
     cluster: Option<escrow_postgres::cluster::LocalCluster>,
     alimtalk_sim: Option<AlimTalkSimulator>,
+    account_sim: Option<escrow_accountcheck::simulator::AccountSimulator>,
 }
 
 /// Builds every adapter from the configuration and starts the server (`listen`, or the configured
@@ -272,6 +273,20 @@ async fn launch(
         timeout: Duration::from_millis(a.timeout_ms),
     })
     .unwrap_or_else(|e| fail(format!("AlimTalk client: {e}")));
+    let v = &settings.account_verifier;
+    let (verifier_url, account_sim) = if v.mode == escrow_server::config::PeerMode::Simulator {
+        let sim = escrow_accountcheck::simulator::AccountSimulator::start(
+            TcpListener::bind("127.0.0.1:0")?,
+            &v.mid,
+            v.api_key.expose_secret(),
+        )?;
+        (sim.base_url.clone(), Some(sim))
+    } else {
+        (v.base_url.clone().unwrap_or_default(), None)
+    };
+    let account_verifier =
+        escrow_accountcheck::InicisAccountVerifier::new(&verifier_url, &v.mid, v.api_key.clone())
+            .unwrap_or_else(|e| fail(format!("account verifier client: {e}")));
     let callbacks = HttpCallbackSender::new(Duration::from_secs(10))
         .unwrap_or_else(|e| fail(format!("callback client: {e}")));
     let address = listen.unwrap_or(&settings.http.listen).to_owned();
@@ -296,6 +311,7 @@ async fn launch(
             alimtalk: Arc::new(alimtalk),
             callbacks: Arc::new(callbacks),
             template_overrides: settings.alimtalk.overrides(),
+            account_verifier: Arc::new(account_verifier),
         },
     )?;
     Ok(Launched {
@@ -304,6 +320,7 @@ async fn launch(
         secrets,
         cluster,
         alimtalk_sim,
+        account_sim,
     })
 }
 
@@ -312,6 +329,9 @@ async fn shutdown(mut l: Launched) {
         sim.stop().await;
     }
     if let Some(sim) = l.alimtalk_sim {
+        sim.stop().await;
+    }
+    if let Some(sim) = l.account_sim {
         sim.stop().await;
     }
     if let Some(c) = l.cluster {
@@ -459,7 +479,7 @@ async fn create_admin_key(env: Env, name: &str) -> std::io::Result<()> {
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    escrow_postgres::PgAdmin::new(env.db.pool.clone())
+    escrow_postgres::PgAdmin::new(env.db.pool.clone(), env.sealer.clone())
         .create_admin_key(name, &escrow_http::admin_key_hash(&key))
         .await
         .unwrap_or_else(|e| fail(e));
@@ -477,7 +497,7 @@ async fn payout_bank_file(env: Env, date: Option<String>) -> std::io::Result<()>
         )
         .unwrap_or_else(|_| fail(format!("--date {d:?}: use YYYY-MM-DD")))
     });
-    let csv = escrow_postgres::LedgerPayoutInstructor::new(env.db.pool.clone())
+    let csv = escrow_postgres::LedgerPayoutInstructor::new(env.db.pool.clone(), env.sealer.clone())
         .bank_file(date)
         .await
         .unwrap_or_else(|e| fail(e));
@@ -510,13 +530,19 @@ async fn ledger_check(env: Env) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `secrets reseal`: partner secrets sealed again with the first master key.
+/// `secrets reseal`: partner secrets and payout accounts sealed again with the first master key.
 async fn reseal_secrets(env: Env) -> std::io::Result<()> {
-    let n = escrow_postgres::Directory::new(env.db.pool.clone(), env.sealer.clone())
+    let directory = escrow_postgres::Directory::new(env.db.pool.clone(), env.sealer.clone());
+    let n = directory
         .reseal_partner_secrets()
         .await
         .unwrap_or_else(|e| fail(e));
     println!("{n} partner(s) sealed with the current master key");
+    let n = directory
+        .reseal_payout_accounts()
+        .await
+        .unwrap_or_else(|e| fail(e));
+    println!("{n} payout account row(s) sealed with the current master key");
     env.finish();
     Ok(())
 }

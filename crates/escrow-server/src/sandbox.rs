@@ -171,7 +171,7 @@ pub async fn seed(
             .await
             .map_err(|e| e.to_string())?;
     }
-    PgAdmin::new(db.pool.clone())
+    PgAdmin::new(db.pool.clone(), sealer.clone())
         .create_admin_key("sandbox", &escrow_http::admin_key_hash(&s.admin_key))
         .await
         .map_err(|e| e.to_string())?;

@@ -52,6 +52,8 @@ secret_key = "alim-secret"
 sender_key = "sender"
 [identity]
 allow_sandbox = true
+[account_verifier]
+allow_simulator = true
 [jobs]
 enabled = true
 interval_seconds = 1

@@ -25,6 +25,8 @@ link_key = "link-key-0123456789abcdef0123456789"
 master_keys = ["{master}"]
 [identity]
 allow_sandbox = true
+[account_verifier]
+allow_simulator = true
 "#,
             data = dir.join("data").display(),
             db = app.db.url,

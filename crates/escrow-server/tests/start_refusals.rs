@@ -38,7 +38,24 @@ fn a_database_url_without_master_keys_does_not_start() {
             "postgres://escrow@127.0.0.1:1/escrow",
         ),
         ("ESCROW__IDENTITY__ALLOW_SANDBOX", "true"),
+        ("ESCROW__ACCOUNT_VERIFIER__ALLOW_SIMULATOR", "true"),
     ]);
     assert!(!ok);
     assert!(stderr.contains("security.master_keys"), "{stderr}");
+}
+
+#[test]
+fn a_database_url_with_the_account_verifier_simulator_does_not_start() {
+    let (ok, stderr) = start_with(&[
+        (
+            "ESCROW__DATABASE__URL",
+            "postgres://escrow@127.0.0.1:1/escrow",
+        ),
+        ("ESCROW__IDENTITY__ALLOW_SANDBOX", "true"),
+    ]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("account_verifier.allow_simulator"),
+        "{stderr}"
+    );
 }

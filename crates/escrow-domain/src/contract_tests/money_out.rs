@@ -23,6 +23,9 @@ pub trait MoneyOutHarness: TradeStoreHarness {
     fn refunds(&self) -> Arc<dyn RefundQueue>;
     /// The payout queue under test.
     fn payouts(&self) -> Arc<dyn PayoutQueue>;
+    /// Where sellers' payout accounts are stored (the payout queue hands out only payouts whose
+    /// seller has one).
+    fn payout_accounts(&self) -> Arc<dyn crate::ports::PayoutAccountRepository>;
 }
 
 const LEASE: Duration = Duration::minutes(2);
@@ -249,6 +252,21 @@ pub async fn a_payout_is_claimed_by_one_worker_and_instructed_once(h: &dyn Money
         OPENED_AT + Duration::days(60),
     )
     .await;
+    assert!(
+        payouts.claim_due(10).await.expect("claim").is_empty(),
+        "due, but the seller has no payout account: it waits"
+    );
+    let account =
+        crate::payout_account::BankAccount::new("90", "3333012345678", "홍길동").expect("account");
+    h.payout_accounts()
+        .save(
+            trade.partner_id,
+            trade.seller_id,
+            &account,
+            OPENED_AT + Duration::days(60),
+        )
+        .await
+        .expect("save account");
     let claims: Vec<BoxFuture<'_, _>> = (0..16)
         .map(|_| {
             let payouts = payouts.clone();

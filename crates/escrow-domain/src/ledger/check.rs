@@ -349,3 +349,133 @@ fn check_accounts(facts: &LedgerFacts, push: &mut Push<'_>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+
+    fn krw(v: i64) -> Money {
+        Money::new(v, Currency::Krw)
+    }
+
+    /// A completed trade of 10,000 (fee 1,000) whose payout was instructed, posted as live posting
+    /// would.
+    fn paid_out() -> LedgerFacts {
+        let partner = PartnerId(uuid::Uuid::nil());
+        let trade_id = TradeId(uuid::Uuid::from_u128(1));
+        let posted_trade = Movements {
+            captured: 10_000,
+            fee: 1_000,
+            payable: 9_000,
+            instructed: 9_000,
+            ..Movements::default()
+        };
+        LedgerFacts {
+            postings: vec![
+                (
+                    partner,
+                    Currency::Krw,
+                    Account::PgReceivable,
+                    Account::BuyerFundsHeld,
+                    10_000,
+                ),
+                (
+                    partner,
+                    Currency::Krw,
+                    Account::BuyerFundsHeld,
+                    Account::FeeRevenue,
+                    1_000,
+                ),
+                (
+                    partner,
+                    Currency::Krw,
+                    Account::BuyerFundsHeld,
+                    Account::SellerPayable,
+                    9_000,
+                ),
+                (
+                    partner,
+                    Currency::Krw,
+                    Account::SellerPayable,
+                    Account::PaidOut,
+                    9_000,
+                ),
+            ],
+            trades: vec![TradeMoney {
+                trade_id,
+                partner_id: partner,
+                status: TradeStatus::Completed,
+                withdrawal: WithdrawalStatus::PaidOut,
+                payment_amount: krw(10_000),
+                escrow_fee: krw(1_000),
+                seller_payout: krw(9_000),
+                posted: posted_trade,
+            }],
+            payouts: vec![PayoutMoney {
+                id: 7,
+                trade_id,
+                partner_id: partner,
+                amount: krw(9_000),
+                status: PayoutStatus::Instructed,
+                posted: Movements {
+                    payable: 9_000,
+                    instructed: 9_000,
+                    ..Movements::default()
+                },
+            }],
+            refunds: vec![],
+        }
+    }
+
+    #[test]
+    fn agreeing_facts_have_no_mismatch() {
+        assert_eq!(check(&paid_out()), []);
+    }
+
+    #[test]
+    fn each_disagreement_is_named() {
+        let mut f = paid_out();
+        f.payouts[0].amount = krw(9_001);
+        let found = check(&f);
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(found.iter().all(|m| m.subject.starts_with("payout 7 ")));
+
+        let mut f = paid_out();
+        f.trades[0].status = TradeStatus::Shipping;
+        let found = check(&f);
+        assert!(
+            found
+                .iter()
+                .any(|m| m.detail.contains("holds 0 in escrow, 10000 expected")),
+            "{found:#?}"
+        );
+
+        let mut f = paid_out();
+        f.postings.push((
+            PartnerId(uuid::Uuid::nil()),
+            Currency::Krw,
+            Account::SellerPayable,
+            Account::PaidOut,
+            9_000,
+        ));
+        let found = check(&f);
+        assert!(
+            found
+                .iter()
+                .any(|m| m.subject == "account SELLER_PAYABLE KRW"),
+            "a second payout drives the payable below zero: {found:#?}"
+        );
+    }
+
+    #[test]
+    fn held_follows_the_status() {
+        use TradeStatus as S;
+        use WithdrawalStatus as W;
+        assert_eq!(expected_held(S::Paid, W::NotPaidOut, 5), 5);
+        assert_eq!(expected_held(S::Returned, W::NotPaidOut, 5), 5);
+        assert_eq!(expected_held(S::Returned, W::ReturnRefunded, 5), 0);
+        assert_eq!(expected_held(S::Completed, W::NotPaidOut, 5), 0);
+        assert_eq!(expected_held(S::AwaitingDeposit, W::NotPaidOut, 5), 0);
+    }
+}

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 pub mod admin;
 pub mod checkouts;
 pub mod ledger;
+pub mod payout_accounts;
 pub mod people;
 pub mod products;
 pub mod rules;
@@ -17,6 +18,7 @@ pub use crate::notification::PartnerEvent;
 pub use admin::{AdminRepository, RefundRecord};
 pub use checkouts::{CheckoutRepository, OpenCheckoutError, PaymentRecords, IDEMPOTENCY_KEPT};
 pub use ledger::{LedgerReader, SettlementLine, SettlementQueries, SettlementStatus};
+pub use payout_accounts::{PayoutAccountRepository, WaitingPayout};
 pub use people::{MemberRepository, PartnerRepository, SignupCompletion};
 pub use products::ProductRepository;
 pub use rules::RulesRepository;
@@ -28,6 +30,8 @@ pub use admin::MockAdminRepository;
 pub use checkouts::{MockCheckoutRepository, MockPaymentRecords};
 #[cfg(any(test, feature = "mocks"))]
 pub use ledger::{MockLedgerReader, MockSettlementQueries};
+#[cfg(any(test, feature = "mocks"))]
+pub use payout_accounts::MockPayoutAccountRepository;
 #[cfg(any(test, feature = "mocks"))]
 pub use people::{MockMemberRepository, MockPartnerRepository};
 #[cfg(any(test, feature = "mocks"))]

@@ -355,6 +355,23 @@ impl MemberService {
         Ok(member)
     }
 
+    /// The partner user's live membership: `NotFound` without one, `NotActive` when it is not active.
+    pub async fn active_member(
+        &self,
+        partner_id: PartnerId,
+        partner_user_id: &str,
+    ) -> Result<Member, MemberError> {
+        let (member, _) = self
+            .members
+            .latest_by_user(partner_id, partner_user_id)
+            .await?
+            .ok_or(MemberError::NotFound)?;
+        if member.status != MemberStatus::Active {
+            return Err(MemberError::NotActive(member.status));
+        }
+        Ok(member)
+    }
+
     /// The member `id` of `partner_id`.
     pub async fn get(&self, partner_id: PartnerId, id: MemberId) -> Result<Member, MemberError> {
         self.members

@@ -6,6 +6,7 @@ mod ledger;
 mod members;
 mod outbox;
 mod payments;
+mod payout_accounts;
 mod refunds;
 mod trades;
 
@@ -21,5 +22,6 @@ pub use payments::{
     CheckoutError, CheckoutPorts, CheckoutRequest, CheckoutService, PaymentLinks, PaymentNotice,
     PaymentResult, ReconciliationRun, RECONCILIATION_HOURS,
 };
+pub use payout_accounts::{PayoutAccountError, PayoutAccountService};
 pub use refunds::{PayoutRun, PayoutService, RefundRun, RefundService};
 pub use trades::{DueRun, TradeService, TradeServiceError};

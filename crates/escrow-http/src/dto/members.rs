@@ -97,3 +97,87 @@ pub struct TokenResponse {
     /// The member.
     pub member_id: String,
 }
+
+/// A seller's payout account, as typed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PayoutAccountRequest {
+    /// The bank code (the manual's payout/refund bank table: `04` 국민은행, `90` 카카오뱅크, …).
+    pub bank_code: String,
+    /// The account number (digits; hyphens and spaces are ignored).
+    pub account_number: String,
+    /// The holder's name as the bank knows it.
+    pub holder_name: String,
+}
+
+/// A payout account as shown: masked.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutAccountView {
+    /// The bank code.
+    pub bank_code: String,
+    /// The bank's name.
+    pub bank_name: String,
+    /// `*********5678`.
+    pub account_number: String,
+    /// `홍*동`.
+    pub holder_name: String,
+    /// When the holder lookup confirmed it.
+    pub verified_at: String,
+}
+
+impl From<&escrow_domain::payout_account::MaskedAccount> for PayoutAccountView {
+    fn from(a: &escrow_domain::payout_account::MaskedAccount) -> Self {
+        PayoutAccountView {
+            bank_code: a.bank_code.clone(),
+            bank_name: a.bank_name.clone(),
+            account_number: a.number.clone(),
+            holder_name: a.holder.clone(),
+            verified_at: super::rfc3339(a.verified_at),
+        }
+    }
+}
+
+/// A due payout waiting for its seller's payout account.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitingPayoutView {
+    /// The payout.
+    pub payout_id: i64,
+    /// Its trade.
+    pub trade_id: String,
+    /// The partner.
+    pub partner_id: String,
+    /// The seller (member id).
+    pub seller_id: String,
+    /// The amount.
+    pub amount: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// The payout date.
+    pub due_date: String,
+}
+
+impl From<&escrow_domain::ports::WaitingPayout> for WaitingPayoutView {
+    fn from(w: &escrow_domain::ports::WaitingPayout) -> Self {
+        WaitingPayoutView {
+            payout_id: w.payout_id,
+            trade_id: w.trade_id.to_string(),
+            partner_id: w.partner_id.to_string(),
+            seller_id: w.seller_id.to_string(),
+            amount: w.amount.minor_units(),
+            currency: w.amount.currency().code().to_owned(),
+            due_date: w.due_date.to_string(),
+        }
+    }
+}
+
+/// A signed link to the hosted payout-account page.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PayoutAccountLinkView {
+    /// Open it in the member's browser.
+    pub url: String,
+    /// When it stops working.
+    pub expires_at: String,
+}

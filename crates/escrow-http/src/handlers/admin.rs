@@ -484,3 +484,19 @@ pub async fn bank_file(
         .content_type("text/csv; charset=utf-8")
         .body(csv))
 }
+
+/// Due payouts waiting because their seller has no verified payout account yet.
+#[utoipa::path(get, path = "/admin/v1/payouts/waiting-for-account", tag = "admin", security(("admin_key" = [])),
+    responses((status = 200, body = Vec<crate::dto::WaitingPayoutView>), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn payouts_waiting_for_account(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+) -> Result<HttpResponse, ApiError> {
+    let waiting = state.payout_accounts.waiting().await?;
+    Ok(HttpResponse::Ok().json(
+        waiting
+            .iter()
+            .map(crate::dto::WaitingPayoutView::from)
+            .collect::<Vec<_>>(),
+    ))
+}

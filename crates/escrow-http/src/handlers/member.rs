@@ -1,11 +1,13 @@
-//! Member-token endpoints: products, checkouts, and the buyer's and seller's trade commands and reads.
+//! Member-token endpoints: products, checkouts, the buyer's and seller's trade commands and reads, and
+//! the seller's payout account.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use escrow_domain::checkout::{IdempotencyKey, ShippingAddress};
 use escrow_domain::ids::{ProductId, TradeId};
 use escrow_domain::people::PhoneNumber;
 use escrow_domain::ports::{TradeCursor, TradeFilter};
-use escrow_domain::services::{CheckoutRequest, ProductUpsert};
+use escrow_domain::services::{CheckoutRequest, PayoutAccountError, ProductUpsert};
 use escrow_domain::trade::{
     ActorRole, Reason, SaleCancelReason, Shipment, TradeCommand, TradeStatus,
 };
@@ -14,9 +16,9 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{parse_json, MemberAuth};
 use crate::dto::{
-    text, CheckoutRequestDto, CheckoutView, EventView, ProductRequest, ProductView, ReasonRequest,
-    ReturnAgreeRequest, ReturnRequestDto, SaleCancelRequest, ShipmentRequest, TradePageView,
-    TradeView,
+    text, CheckoutRequestDto, CheckoutView, EventView, PayoutAccountRequest, PayoutAccountView,
+    ProductRequest, ProductView, ReasonRequest, ReturnAgreeRequest, ReturnRequestDto,
+    SaleCancelRequest, ShipmentRequest, TradePageView, TradeView,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -381,4 +383,85 @@ pub async fn trade_events(
         .await?;
     let events = state.queries.events(trade.id).await?;
     Ok(HttpResponse::Ok().json(events.iter().map(EventView::from).collect::<Vec<_>>()))
+}
+
+fn payout_account_error(e: PayoutAccountError) -> ApiError {
+    use escrow_domain::payout_account::VerifierError;
+    use ApiError as E;
+    match e {
+        PayoutAccountError::Invalid(e) => E::invalid(e.field(), e.to_string()),
+        PayoutAccountError::NotFound => E::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ACCOUNT_NOT_FOUND",
+            "은행에 없는 계좌입니다.",
+        ),
+        PayoutAccountError::HolderMismatch => E::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ACCOUNT_HOLDER_MISMATCH",
+            "예금주 이름이 일치하지 않습니다.",
+        ),
+        PayoutAccountError::Verifier(VerifierError::Unavailable(detail)) => {
+            tracing::warn!(%detail, "account verifier unavailable");
+            E::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ACCOUNT_VERIFIER_UNAVAILABLE",
+                "계좌 확인 서비스에 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.",
+            )
+        }
+        PayoutAccountError::Verifier(e) => {
+            tracing::error!(error = %e, "account verifier refused the request");
+            E::new(
+                StatusCode::BAD_GATEWAY,
+                "ACCOUNT_VERIFIER_REFUSED",
+                "계좌 확인 서비스가 요청을 거절했습니다.",
+            )
+        }
+        PayoutAccountError::Repository(e) => e.into(),
+        _ => E::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "ACCOUNT_NOT_VERIFIED",
+            "계좌를 확인하지 못했습니다.",
+        ),
+    }
+}
+
+/// Registers (or replaces) the member's payout account: checked by a holder-name lookup at the bank,
+/// then stored sealed. Payouts to a seller wait until one is registered.
+#[utoipa::path(put, path = "/api/v1/payout-account", tag = "members", request_body = PayoutAccountRequest,
+    security(("member_token" = [])),
+    responses((status = 200, body = PayoutAccountView), (status = "4XX", body = crate::dto::ErrorBody),
+        (status = 503, body = crate::dto::ErrorBody)))]
+pub async fn put_payout_account(
+    state: web::Data<AppState>,
+    auth: MemberAuth,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let r: PayoutAccountRequest = parse_json(&body)?;
+    let masked = state
+        .payout_accounts
+        .register(
+            auth.partner_id,
+            auth.member_id,
+            &r.bank_code,
+            &r.account_number,
+            &r.holder_name,
+        )
+        .await
+        .map_err(payout_account_error)?;
+    Ok(HttpResponse::Ok().json(PayoutAccountView::from(&masked)))
+}
+
+/// The member's payout account, masked (404 when none is registered).
+#[utoipa::path(get, path = "/api/v1/payout-account", tag = "members", security(("member_token" = [])),
+    responses((status = 200, body = PayoutAccountView), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn get_payout_account(
+    state: web::Data<AppState>,
+    auth: MemberAuth,
+) -> Result<HttpResponse, ApiError> {
+    let account = state
+        .payout_accounts
+        .get(auth.partner_id, auth.member_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("payout account"))?;
+    Ok(HttpResponse::Ok().json(PayoutAccountView::from(&account)))
 }

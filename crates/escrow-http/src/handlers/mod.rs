@@ -5,3 +5,4 @@ pub mod member;
 pub mod ops;
 pub mod pages;
 pub mod partner;
+pub mod payout_page;

@@ -24,7 +24,7 @@ pub fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
@@ -82,7 +82,7 @@ fn with_query(url: &str, params: &[(&str, &str)]) -> String {
     out
 }
 
-fn bad_link() -> HttpResponse {
+pub(crate) fn bad_link() -> HttpResponse {
     page(
         StatusCode::NOT_FOUND,
         "링크가 올바르지 않습니다",
@@ -94,6 +94,13 @@ fn bad_link() -> HttpResponse {
 #[derive(Debug, serde::Deserialize)]
 pub struct Sig {
     sig: Option<String>,
+}
+
+impl Sig {
+    /// The signature, or empty.
+    pub fn sig(&self) -> &str {
+        self.sig.as_deref().unwrap_or_default()
+    }
 }
 
 fn signup_form(id: &str, sig: &str, error: Option<&str>) -> String {

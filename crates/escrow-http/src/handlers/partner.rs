@@ -6,9 +6,9 @@ use escrow_domain::trade::{Actor, TradeCommand};
 
 use crate::auth::{parse_json, verify_partner};
 use crate::dto::{
-    rfc3339, text, DeliveredRequest, MemberStatusView, SettlementDayView, SettlementQuery,
-    SettlementsView, SignupRequest, SignupResponse, SignupSessionView, TokenRequest, TokenResponse,
-    TradeView,
+    rfc3339, text, DeliveredRequest, MemberStatusView, PayoutAccountLinkView, SettlementDayView,
+    SettlementQuery, SettlementsView, SignupRequest, SignupResponse, SignupSessionView,
+    TokenRequest, TokenResponse, TradeView,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -243,4 +243,30 @@ pub async fn settlements_csv(
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .body(crate::dto::settlements_csv(&days)))
+}
+
+/// A signed link to the hosted page where the member registers its payout account (30 minutes).
+#[utoipa::path(post, path = "/api/v1/members/{partnerUserId}/payout-account-link", tag = "members",
+    params(("partnerUserId" = String, Path)), security(("partner_signature" = [])),
+    responses((status = 201, body = PayoutAccountLinkView), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn payout_account_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let partner = verify_partner(&state, &req, &body).await?;
+    let user = text("partnerUserId", &path, 100)?;
+    let member = state.members.active_member(partner.id, &user).await?;
+    let expires = state.clock.now()
+        + time::Duration::minutes(crate::handlers::payout_page::PAYOUT_ACCOUNT_LINK_MINUTES);
+    let link = crate::handlers::payout_page::PayoutAccountLink {
+        partner_id: partner.id,
+        member_id: member.id,
+        expires: expires.unix_timestamp(),
+    };
+    Ok(HttpResponse::Created().json(PayoutAccountLinkView {
+        url: crate::handlers::payout_page::payout_account_url(&state, &link),
+        expires_at: rfc3339(expires),
+    }))
 }

@@ -3,6 +3,9 @@
 
 mod members;
 mod partners;
+mod payout_accounts;
+
+pub(crate) use payout_accounts::account_context;
 mod products;
 
 use crate::migrate::DbPool;

@@ -233,6 +233,13 @@ impl MoneyOutHarness for World {
         ))
     }
 
+    fn payout_accounts(&self) -> Arc<dyn escrow_domain::ports::PayoutAccountRepository> {
+        Arc::new(escrow_postgres::Directory::new(
+            self.pool().clone(),
+            escrow_postgres::SecretSealer::new(&[[42u8; 32]]).unwrap(),
+        ))
+    }
+
     fn payouts(&self) -> Arc<dyn PayoutQueue> {
         Arc::new(escrow_postgres::PgMoneyOut::new(
             self.pool().clone(),
