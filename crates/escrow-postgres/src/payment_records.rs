@@ -134,6 +134,7 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
                 .values((
                     refunds::checkout_id.eq(Some(checkout.id.0)),
                     refunds::pg_transaction_id.eq(Some(&transaction_id)),
+                    refunds::pg_gateway.eq(checkout.pg_gateway.as_deref()),
                     refunds::reason.eq(LATE_CONFIRMATION),
                     refunds::amount.eq(amount.minor_units()),
                     refunds::currency.eq(amount.currency().code()),
@@ -213,7 +214,8 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
                WHERE p.outcome = 'STARTED' AND c.updated_at > $1 \
                  AND (c.status <> $2 OR c.pg_transaction_id IS DISTINCT FROM p.transaction_id) \
                  AND c.status <> $3 \
-                 AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.pg_transaction_id = p.transaction_id AND r.reason = $4) \
+                 AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.pg_transaction_id = p.transaction_id \
+                   AND r.pg_gateway IS NOT DISTINCT FROM p.gateway AND r.reason = $4) \
                ORDER BY p.reconciled_at NULLS FIRST, p.id LIMIT $5 FOR UPDATE OF p SKIP LOCKED) \
              RETURNING gateway, transaction_id",
         )

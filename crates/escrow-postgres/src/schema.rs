@@ -241,6 +241,7 @@ diesel::table! {
         checkout_id -> Nullable<Uuid>,
         pg_transaction_id -> Nullable<Text>,
         reason -> Text,
+        pg_gateway -> Nullable<Text>,
     }
 }
 

@@ -22,6 +22,9 @@ pub trait CheckoutStoreHarness: Send + Sync {
     /// The repository under test.
     fn checkouts(&self) -> Arc<dyn CheckoutRepository>;
 
+    /// Its payment records (the same store).
+    fn records(&self) -> Arc<dyn crate::ports::PaymentRecords>;
+
     /// A new seller, with no usage of its limits yet.
     async fn seller(&self) -> MemberId;
 
@@ -264,6 +267,45 @@ pub async fn a_checkout_reads_back_only_for_its_partner(h: &dyn CheckoutStoreHar
     );
 }
 
+/// A late capture is refunded once per PG transaction — and a transaction is named by its gateway and
+/// its id: two gateways may hand out the same id, and each capture must still be refunded.
+pub async fn a_late_capture_is_recorded_once_per_gateway_and_transaction(
+    h: &dyn CheckoutStoreHarness,
+) {
+    let repo = h.checkouts();
+    let records = h.records();
+    let seller = h.seller().await;
+    let mut by_gateway = Vec::new();
+    for gateway in ["pg-a", "pg-b"] {
+        let mut checkout = h.prepared_checkout(seller, PRICE, AT).await;
+        repo.open(&checkout, &Contract::standard_2022().seller_limits, None)
+            .await
+            .expect("open");
+        checkout.pg_gateway = Some(gateway.to_owned());
+        by_gateway.push(checkout);
+    }
+    let later = AT + time::Duration::hours(1);
+    for checkout in &by_gateway {
+        assert!(
+            records
+                .record_late_confirmation(checkout, "T-SAME", later)
+                .await
+                .expect("record"),
+            "the capture of {:?} is recorded",
+            checkout.pg_gateway
+        );
+    }
+    for checkout in &by_gateway {
+        assert!(
+            !records
+                .record_late_confirmation(checkout, "T-SAME", later)
+                .await
+                .expect("record again"),
+            "recorded once"
+        );
+    }
+}
+
 /// Expands to one test per rule of the checkout suite. `$harness` is an async expression giving a
 /// [`CheckoutStoreHarness`].
 #[macro_export]
@@ -283,6 +325,11 @@ macro_rules! checkout_repository_contract {
         async fn contract_an_idempotency_key_gives_one_checkout() {
             let h = $harness.await;
             $crate::contract_tests::checkouts::an_idempotency_key_gives_one_checkout(&h).await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn contract_a_late_capture_is_recorded_once_per_gateway_and_transaction() {
+            let h = $harness.await;
+            $crate::contract_tests::checkouts::a_late_capture_is_recorded_once_per_gateway_and_transaction(&h).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn contract_a_checkout_reads_back_only_for_its_partner() {

@@ -97,7 +97,9 @@ pub trait PaymentRecords: Send + Sync {
     /// Records, in one transaction, that PG transaction `transaction_id` captured money for
     /// `checkout` though the checkout was no longer open: a full refund of it (to be executed by the
     /// refund job) and the partner's `payment.refunded` callback (`reason: LATE_CONFIRMATION`).
-    /// Returns false when this transaction's refund was already recorded (nothing is written twice).
+    /// Returns false when this transaction's refund was already recorded (nothing is written twice). A
+    /// transaction is named by the checkout's gateway and its id: another gateway's equal id is another
+    /// capture.
     async fn record_late_confirmation(
         &self,
         checkout: &Checkout,

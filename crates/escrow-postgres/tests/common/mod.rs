@@ -201,6 +201,10 @@ impl CheckoutStoreHarness for World {
         Arc::new(self.checkouts.clone())
     }
 
+    fn records(&self) -> Arc<dyn escrow_domain::ports::PaymentRecords> {
+        Arc::new(self.checkouts.clone())
+    }
+
     async fn seller(&self) -> MemberId {
         self.member().await.id
     }
