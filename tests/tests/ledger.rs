@@ -139,9 +139,26 @@ async fn step(app: &App, lane: &Lane, id: &str, rng: &mut Rng) -> Option<String>
             "operator cancel after approval"
         }
         (14 | 35 | 36 | 37, _, _) | (33, 83, _) | (54, 84, _) => {
-            // Terminal: a last pass of the jobs (refunds to the manual queue, payouts instructed).
+            // Terminal: a last pass of the jobs (refunds to the manual queue, payouts instructed),
+            // and now and then an operator refunds the manual-queue refund by hand.
             jobs_after(0).await;
-            return None;
+            let manual = app
+                .text(&format!(
+                    "SELECT coalesce(max(id), 0)::text AS v FROM refunds \
+                     WHERE trade_id = '{id}' AND status = 'MANUAL_QUEUE'"
+                ))
+                .await;
+            if manual == "0" || rng.below(2) == 0 {
+                return None;
+            }
+            let r = app
+                .admin(Method::POST, &format!("/admin/v1/refunds/{manual}/done"))
+                .json(&json!({ "reference": "모델 테스트 이체" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::NO_CONTENT);
+            "refunded by hand"
         }
         _ => {
             // Let time pass: approvals, cancel agreements, payouts and return refunds come due.
@@ -253,6 +270,7 @@ async fn a_thousand_random_sequences_keep_the_journal_in_agreement_after_every_s
         "return completed",
         "cancel agreed",
         "sale cancel",
+        "refunded by hand",
     ] {
         assert!(
             kinds.get(kind).copied().unwrap_or(0) > 0,
@@ -263,6 +281,7 @@ async fn a_thousand_random_sequences_keep_the_journal_in_agreement_after_every_s
         ("payouts", "INSTRUCTED"),
         ("payouts", "CANCELLED"),
         ("refunds", "MANUAL_QUEUE"),
+        ("refunds", "DONE"),
     ] {
         let n = app
             .text(&format!(
@@ -578,4 +597,59 @@ async fn settlements_and_their_csv_agree_with_the_payouts_of_three_sellers_on_tw
             .unwrap();
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{query}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_finishes_a_manual_refund_once_and_the_money_leaves_the_ledger() {
+    let app = App::spawn().await;
+    let (_, seller, id) = app.paid_trade("by-hand").await;
+    app.act(&seller, &id, "sale-cancel", json!({ "reasonCode": 32 }))
+        .await;
+    app.run_jobs().await; // Unifi Pay has no refund call: the refund goes to the operators.
+    let queue: Vec<Value> = app
+        .admin(Method::GET, "/admin/v1/refunds")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refund = queue.iter().find(|r| r["tradeId"] == id.as_str()).unwrap();
+    assert_eq!(refund["status"], "MANUAL_QUEUE");
+    let refund_id = refund["id"].as_i64().unwrap();
+    let done = |body: Value| {
+        app.admin(Method::POST, &format!("/admin/v1/refunds/{refund_id}/done"))
+            .json(&body)
+            .send()
+    };
+    let r = done(json!({ "reference": " " })).await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = done(json!({ "reference": "국민 123-456 이체" }))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = done(json!({ "reference": "again" })).await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "no longer in the queue");
+    assert_eq!(
+        app.text(&format!(
+            "SELECT concat_ws(' | ', status, detail) AS v FROM refunds WHERE id = {refund_id}"
+        ))
+        .await,
+        "DONE | refunded by hand by tester: 국민 123-456 이체"
+    );
+    assert_eq!(
+        app.text(&format!(
+            "SELECT count(*)::text AS v FROM journal_postings WHERE refund_id = {refund_id} AND event = 'REFUNDED'"
+        ))
+        .await,
+        "1"
+    );
+    assert_eq!(mismatches(&app, None).await, []);
+    let r = app
+        .admin(Method::POST, "/admin/v1/refunds/999999/done")
+        .json(&json!({ "reference": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }

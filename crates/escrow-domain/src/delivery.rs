@@ -402,6 +402,14 @@ pub trait RefundQueue: Send + Sync {
         detail: Option<String>,
         now: OffsetDateTime,
     ) -> Result<(), RepositoryError>;
+    /// An operator refunded a refund of the manual queue by hand (`detail` says who and how): it is
+    /// done, and the money leaves the ledger. False when refund `id` is not in the manual queue.
+    async fn settle_by_hand(
+        &self,
+        id: i64,
+        detail: String,
+        now: OffsetDateTime,
+    ) -> Result<bool, RepositoryError>;
 }
 
 /// A payout to instruct.

@@ -90,10 +90,12 @@ impl RefundStatus {
     }
 
     /// Whether the refund may go from `self` to `to`: scheduled → pending (the date came), pending →
-    /// refunding (claimed), refunding → done, manual queue, or back to pending (PG unavailable).
+    /// refunding (claimed), refunding → done, manual queue, or back to pending (PG unavailable), and
+    /// manual queue → done (an operator refunded it by hand and says so).
     pub fn check(self, to: RefundStatus) -> Result<(), MoneyOutError> {
         use RefundStatus as S;
         match (self, to) {
+            (S::ManualQueue, S::Done) => Ok(()),
             (S::Done | S::ManualQueue, _) => Err(MoneyOutError::RefundFinished(self)),
             (S::Scheduled, S::Pending)
             | (S::Pending, S::Refunding)
@@ -157,6 +159,7 @@ mod tests {
             (S::Refunding, S::Done),
             (S::Refunding, S::ManualQueue),
             (S::Refunding, S::Pending),
+            (S::ManualQueue, S::Done),
         ];
         for from in S::ALL {
             for to in S::ALL {

@@ -208,6 +208,10 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/admin/v1/refunds", web::get().to(admin::refund_queue))
         .route(
+            "/admin/v1/refunds/{id}/done",
+            web::post().to(admin::refund_done),
+        )
+        .route(
             "/admin/v1/payouts/waiting-for-account",
             web::get().to(admin::payouts_waiting_for_account),
         )

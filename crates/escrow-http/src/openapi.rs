@@ -51,7 +51,7 @@ impl Modify for Security {
         admin::create_partner, admin::list_partners, admin::set_contract, admin::get_contract, admin::search_trades,
         admin::get_trade, admin::trade_action, admin::refund_queue, admin::holidays, admin::add_holiday,
         admin::remove_holiday, admin::dead_letters, admin::replay, admin::bank_file,
-        admin::payouts_waiting_for_account,
+        admin::payouts_waiting_for_account, admin::refund_done,
         ops::healthz, ops::readyz, ops::metrics, openapi_json,
     ),
     components(schemas(

@@ -46,6 +46,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Partners' settlement reports.
     pub settlements: Arc<escrow_domain::services::Settlements>,
+    /// The refund queue (operators finish manual refunds).
+    pub refunds: Arc<dyn escrow_domain::delivery::RefundQueue>,
     /// Sellers' payout accounts.
     pub payout_accounts: Arc<escrow_domain::services::PayoutAccountService>,
 }

@@ -101,6 +101,8 @@ impl AdminRepository for PgAdmin {
     async fn refund_queue(&self) -> Result<Vec<RefundRecord>, RepositoryError> {
         #[derive(diesel::QueryableByName)]
         struct Row {
+            #[diesel(sql_type = diesel::sql_types::Int8)]
+            id: i64,
             #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Uuid>)]
             trade_id: Option<Uuid>,
             #[diesel(sql_type = diesel::sql_types::Uuid)]
@@ -125,7 +127,7 @@ impl AdminRepository for PgAdmin {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         // Trade refunds name their checkout through the trade; late confirmations name it directly.
         let rows: Vec<Row> = diesel::sql_query(
-            "SELECT r.trade_id, c.id AS checkout_id, r.reason, c.partner_id, r.amount, r.currency,                     r.withdrawal_cd, r.status, r.due_date, r.created_at              FROM refunds r LEFT JOIN trades t ON t.id = r.trade_id              JOIN checkouts c ON c.id = coalesce(r.checkout_id, t.checkout_id)              WHERE r.status = ANY($1) ORDER BY r.created_at",
+            "SELECT r.id, r.trade_id, c.id AS checkout_id, r.reason, c.partner_id, r.amount, r.currency,                     r.withdrawal_cd, r.status, r.due_date, r.created_at              FROM refunds r LEFT JOIN trades t ON t.id = r.trade_id              JOIN checkouts c ON c.id = coalesce(r.checkout_id, t.checkout_id)              WHERE r.status = ANY($1) ORDER BY r.created_at",
         )
         .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(
             RefundStatus::OPERATOR_QUEUE.map(RefundStatus::code).to_vec(),
@@ -137,6 +139,7 @@ impl AdminRepository for PgAdmin {
             .map(|r| {
                 let currency: Currency = r.currency.parse().map_err(corrupt)?;
                 Ok(RefundRecord {
+                    id: r.id,
                     trade_id: r.trade_id.map(TradeId),
                     checkout_id: escrow_domain::ids::CheckoutId(r.checkout_id),
                     reason: r.reason,

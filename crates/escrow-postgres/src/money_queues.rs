@@ -95,36 +95,69 @@ impl escrow_domain::delivery::RefundQueue for PgMoneyOut {
             .map_err(|e| RepositoryError::InvariantViolated(e.to_string()))?;
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         conn.transaction(async move |conn| -> Result<_, TxError> {
-            let settled: Option<Settled> = diesel::sql_query(
-                "UPDATE refunds r SET status = $2, detail = $3, completed_at = $4 \
-                 FROM checkouts c \
-                 WHERE r.id = $1 AND r.status = $5 AND c.id = coalesce(r.checkout_id, \
-                   (SELECT t.checkout_id FROM trades t WHERE t.id = r.trade_id)) \
-                 RETURNING r.trade_id, c.id AS checkout_id, c.partner_id, r.amount, r.currency",
-            )
-            .bind::<diesel::sql_types::Int8, _>(id)
-            .bind::<diesel::sql_types::Text, _>(status.code())
-            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(detail)
-            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, _>(
-                (status == RefundStatus::Done).then_some(now),
-            )
-            .bind::<diesel::sql_types::Text, _>(RefundStatus::Refunding.code())
-            .get_result(conn)
-            .await
-            .optional()?;
-            if let (Some(r), RefundStatus::Done) = (settled, status) {
-                let entry = refund_sent(r.origin(), r.money()?);
-                let rows = MoneyRows {
-                    refund_id: Some(id),
-                    payout_id: None,
-                };
-                post(conn, &[entry], rows, now).await?;
-            }
+            finish_refund(conn, id, RefundStatus::Refunding, status, detail, now).await?;
             Ok(())
         })
         .await
         .map_err(|e| e.0)
     }
+
+    async fn settle_by_hand(
+        &self,
+        id: i64,
+        detail: String,
+        now: OffsetDateTime,
+    ) -> Result<bool, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        conn.transaction(async move |conn| -> Result<_, TxError> {
+            let from = RefundStatus::ManualQueue;
+            Ok(finish_refund(conn, id, from, RefundStatus::Done, Some(detail), now).await?)
+        })
+        .await
+        .map_err(|e| e.0)
+    }
+}
+
+/// Moves refund `id` from `from` to `to` (in the caller's transaction); when it is done, posts the
+/// refund leaving the ledger. False when the refund was not at `from`.
+async fn finish_refund(
+    conn: &mut diesel_async::AsyncPgConnection,
+    id: i64,
+    from: RefundStatus,
+    to: RefundStatus,
+    detail: Option<String>,
+    now: OffsetDateTime,
+) -> Result<bool, RepositoryError> {
+    let settled: Option<Settled> = diesel::sql_query(
+        "UPDATE refunds r SET status = $2, detail = $3, completed_at = $4 \
+         FROM checkouts c \
+         WHERE r.id = $1 AND r.status = $5 AND c.id = coalesce(r.checkout_id, \
+           (SELECT t.checkout_id FROM trades t WHERE t.id = r.trade_id)) \
+         RETURNING r.trade_id, c.id AS checkout_id, c.partner_id, r.amount, r.currency",
+    )
+    .bind::<diesel::sql_types::Int8, _>(id)
+    .bind::<diesel::sql_types::Text, _>(to.code())
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(detail)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>, _>(
+        (to == RefundStatus::Done).then_some(now),
+    )
+    .bind::<diesel::sql_types::Text, _>(from.code())
+    .get_result(conn)
+    .await
+    .optional()
+    .map_err(crate::errors::storage_error)?;
+    let Some(r) = settled else {
+        return Ok(false);
+    };
+    if to == RefundStatus::Done {
+        let entry = refund_sent(r.origin(), r.money()?);
+        let rows = MoneyRows {
+            refund_id: Some(id),
+            payout_id: None,
+        };
+        post(conn, &[entry], rows, now).await?;
+    }
+    Ok(true)
 }
 
 #[async_trait]

@@ -320,6 +320,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
     let outbox_store = Arc::new(PgOutbox::new(pool.clone()));
     let metrics = Metrics::new();
     let money_out = Arc::new(PgMoneyOut::new(pool.clone(), trade_document()));
+    let refund_queue: Arc<dyn escrow_domain::delivery::RefundQueue> = money_out.clone();
     let ledger = Arc::new(PgLedger::new(pool.clone()));
     let jobs = Arc::new(Jobs {
         trades: trades.clone(),
@@ -335,7 +336,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         )),
         store: outbox_store.clone(),
         refunds: Arc::new(RefundService::new(
-            money_out.clone(),
+            refund_queue.clone(),
             checkout_repo.clone(),
             gateways.adapters,
             clock.clone(),
@@ -380,6 +381,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         public_base_url: parts.public_base_url.trim_end_matches('/').to_owned(),
         metrics,
         settlements: Arc::new(Settlements::new(ledger)),
+        refunds: refund_queue,
         payout_accounts: Arc::new(PayoutAccountService::new(
             parts.account_verifier,
             directory.clone(),

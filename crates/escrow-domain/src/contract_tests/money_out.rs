@@ -217,6 +217,52 @@ pub async fn a_refund_is_claimed_by_one_worker_and_settled_once(h: &dyn MoneyOut
         .await
         .expect("settle");
     assert!(refunds.claim_due(10).await.expect("claim").is_empty());
+    assert!(
+        !refunds
+            .settle_by_hand(refund.id, "by hand".into(), now)
+            .await
+            .expect("by hand"),
+        "a refund the PG made is not in the manual queue"
+    );
+}
+
+/// A refund handed to operators is finished by hand once: it never goes back to the refund job.
+pub async fn a_manual_refund_is_finished_by_hand_once(h: &dyn MoneyOutHarness) {
+    let trade = open(h, PaymentMethod::Card).await;
+    let refunds = h.refunds();
+    run(
+        h,
+        &trade,
+        TradeCommand::CancelSale {
+            reason: SaleCancelReason::new(31, None).expect("reason"),
+        },
+        Actor::Seller(trade.seller_id),
+        OPENED_AT + Duration::hours(1),
+    )
+    .await;
+    let claimed = refunds.claim_due(10).await.expect("claim");
+    assert_eq!(claimed.len(), 1);
+    let now = later();
+    refunds
+        .settle(
+            claimed[0].id,
+            RefundState::ManualQueue,
+            Some("no refund call".into()),
+            now,
+        )
+        .await
+        .expect("settle");
+    for (attempt, expected) in [(1, true), (2, false)] {
+        assert_eq!(
+            refunds
+                .settle_by_hand(claimed[0].id, "bank transfer 123".into(), now)
+                .await
+                .expect("by hand"),
+            expected,
+            "attempt {attempt}"
+        );
+    }
+    assert!(refunds.claim_due(10).await.expect("claim").is_empty());
 }
 
 /// An approved trade's payout waits for its date; once due it is claimed by exactly one worker; put
@@ -317,6 +363,11 @@ macro_rules! money_out_queue_contract {
                 &h,
             )
             .await;
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn contract_a_manual_refund_is_finished_by_hand_once() {
+            let h = $harness.await;
+            $crate::contract_tests::money_out::a_manual_refund_is_finished_by_hand_once(&h).await;
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn contract_a_payout_is_claimed_by_one_worker_and_instructed_once() {

@@ -11,6 +11,8 @@ use crate::ids::{CheckoutId, PartnerId, TradeId};
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundRecord {
+    /// The refund (what `POST /admin/v1/refunds/{id}/done` names).
+    pub id: i64,
     /// The trade; `None` for a late confirmation (money captured for a checkout without a trade).
     pub trade_id: Option<TradeId>,
     /// The checkout the money was paid through.

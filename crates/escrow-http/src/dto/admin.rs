@@ -82,6 +82,8 @@ pub struct HolidayView {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundView {
+    /// The refund (`POST /admin/v1/refunds/{id}/done` names it).
+    pub id: i64,
     /// The trade (absent for a late confirmation: money captured for a checkout without a trade).
     pub trade_id: Option<String>,
     /// The checkout the money was paid through.
@@ -96,8 +98,16 @@ pub struct RefundView {
     pub currency: String,
     /// Withdrawal code it records.
     pub withdrawal_code: Option<u8>,
-    /// `PENDING` or `MANUAL_QUEUE`.
+    /// `PENDING`, `REFUNDING` or `MANUAL_QUEUE`.
     pub status: String,
     /// When it was recorded.
     pub created_at: String,
+}
+
+/// `POST /admin/v1/refunds/{id}/done`: how the operator refunded it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefundDoneRequest {
+    /// The bank transfer's reference, or how else the money went back (1–200 characters).
+    pub reference: String,
 }

@@ -313,6 +313,7 @@ pub async fn refund_queue(
         queue
             .into_iter()
             .map(|r| RefundView {
+                id: r.id,
                 trade_id: r.trade_id.map(|t| t.to_string()),
                 checkout_id: r.checkout_id.to_string(),
                 reason: r.reason,
@@ -499,4 +500,42 @@ pub async fn payouts_waiting_for_account(
             .map(crate::dto::WaitingPayoutView::from)
             .collect::<Vec<_>>(),
     ))
+}
+
+/// The operator refunded a manual-queue refund by hand: it is done and leaves the ledger (`409
+/// CONFLICT` when it is not in the manual queue, 404 when there is no such refund).
+#[utoipa::path(post, path = "/admin/v1/refunds/{id}/done", tag = "admin", security(("admin_key" = [])),
+    params(("id" = i64, Path)), request_body = crate::dto::RefundDoneRequest,
+    responses((status = 204), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn refund_done(
+    state: web::Data<AppState>,
+    admin: AdminAuth,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id: i64 = path
+        .parse()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| ApiError::not_found("refund"))?;
+    let r: crate::dto::RefundDoneRequest = crate::auth::parse_json(&body)?;
+    let reference = crate::dto::text("reference", &r.reference, 200)?;
+    let queue = state.admin.refund_queue().await?;
+    if !queue.iter().any(|q| q.id == id) {
+        return Err(ApiError::not_found("refund"));
+    }
+    let detail = format!("refunded by hand by {}: {reference}", admin.name);
+    if state
+        .refunds
+        .settle_by_hand(id, detail, state.clock.now())
+        .await?
+    {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::new(
+            actix_web::http::StatusCode::CONFLICT,
+            "CONFLICT",
+            "이 환불은 수동 환불 대기 상태가 아닙니다.",
+        ))
+    }
 }
