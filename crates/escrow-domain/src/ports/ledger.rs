@@ -19,8 +19,7 @@ pub trait LedgerReader: Send + Sync {
 }
 
 /// Where a seller's payout stands, as partners see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SettlementStatus {
     /// Fixed at purchase approval; not yet handed to the bank.
     Scheduled,
@@ -28,6 +27,17 @@ pub enum SettlementStatus {
     Instructed,
     /// Not paid: an operator cancelled the trade before its payout date and refunded the buyer.
     Cancelled,
+}
+
+impl SettlementStatus {
+    /// The code partners see.
+    pub fn code(self) -> &'static str {
+        match self {
+            SettlementStatus::Scheduled => "SCHEDULED",
+            SettlementStatus::Instructed => "INSTRUCTED",
+            SettlementStatus::Cancelled => "CANCELLED",
+        }
+    }
 }
 
 impl From<PayoutStatus> for SettlementStatus {

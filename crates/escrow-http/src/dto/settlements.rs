@@ -73,13 +73,6 @@ pub struct SettlementsView {
     pub days: Vec<SettlementDayView>,
 }
 
-fn status_code(s: escrow_domain::ports::SettlementStatus) -> String {
-    match serde_json::to_value(s) {
-        Ok(serde_json::Value::String(code)) => code,
-        _ => String::new(),
-    }
-}
-
 impl From<&SettlementLine> for SettlementLineView {
     fn from(l: &SettlementLine) -> Self {
         SettlementLineView {
@@ -90,7 +83,7 @@ impl From<&SettlementLine> for SettlementLineView {
             escrow_fee: l.escrow_fee.minor_units(),
             seller_amount: l.seller_amount.minor_units(),
             currency: l.seller_amount.currency().code().to_owned(),
-            status: status_code(l.status),
+            status: l.status.code().to_owned(),
             instructed_at: l.instructed_at.map(rfc3339),
         }
     }
@@ -100,7 +93,7 @@ impl From<&SettlementDay> for SettlementDayView {
     fn from(d: &SettlementDay) -> Self {
         SettlementDayView {
             payout_date: d.payout_date.to_string(),
-            status: status_code(d.status),
+            status: d.status.code().to_owned(),
             currency: d.seller_total.currency().code().to_owned(),
             payment_total: d.payment_total.minor_units(),
             fee_total: d.fee_total.minor_units(),

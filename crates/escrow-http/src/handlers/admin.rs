@@ -502,8 +502,8 @@ pub async fn payouts_waiting_for_account(
     ))
 }
 
-/// The operator refunded a manual-queue refund by hand: it is done and leaves the ledger (`409
-/// CONFLICT` when it is not in the manual queue, 404 when there is no such refund).
+/// The operator refunded a manual-queue refund by hand: it is done and leaves the ledger (404 when
+/// there is no such refund in the manual queue, including one finished already).
 #[utoipa::path(post, path = "/admin/v1/refunds/{id}/done", tag = "admin", security(("admin_key" = [])),
     params(("id" = i64, Path)), request_body = crate::dto::RefundDoneRequest,
     responses((status = 204), (status = "4XX", body = crate::dto::ErrorBody)))]
@@ -520,11 +520,8 @@ pub async fn refund_done(
         .ok_or_else(|| ApiError::not_found("refund"))?;
     let r: crate::dto::RefundDoneRequest = crate::auth::parse_json(&body)?;
     let reference = crate::dto::text("reference", &r.reference, 200)?;
-    let queue = state.admin.refund_queue().await?;
-    if !queue.iter().any(|q| q.id == id) {
-        return Err(ApiError::not_found("refund"));
-    }
     let detail = format!("refunded by hand by {}: {reference}", admin.name);
+    // One conditional update decides: finished only if it was in the manual queue.
     if state
         .refunds
         .settle_by_hand(id, detail, state.clock.now())
@@ -532,10 +529,6 @@ pub async fn refund_done(
     {
         Ok(HttpResponse::NoContent().finish())
     } else {
-        Err(ApiError::new(
-            actix_web::http::StatusCode::CONFLICT,
-            "CONFLICT",
-            "이 환불은 수동 환불 대기 상태가 아닙니다.",
-        ))
+        Err(ApiError::not_found("refund in the manual queue"))
     }
 }
