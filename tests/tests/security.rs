@@ -25,6 +25,7 @@ async fn partner_b_gets_404_for_every_route_with_partner_a_ids() {
         .unwrap();
     let product_a = trade["productId"].as_str().unwrap().to_owned();
     let no_a = trade["partnerTradeNo"].as_str().unwrap().to_owned();
+    let checkout_a = trade["checkoutId"].as_str().unwrap().to_owned();
 
     // A signup session of A, read by B.
     let s: Value = app
@@ -86,8 +87,23 @@ async fn partner_b_gets_404_for_every_route_with_partner_a_ids() {
         .await
         .unwrap();
     error_body(r, 404).await;
-    // B's member on A's trade, product and trade number.
+    // A's trade by its number, asked by B.
+    let r = app
+        .signed_as(
+            &partner_b,
+            Method::GET,
+            &format!("/api/v1/partner/trades/{no_a}"),
+            None,
+        )
+        .send()
+        .await
+        .unwrap();
+    error_body(r, 404).await;
+    // B's member on A's trade, product, checkout and trade number.
     for (method, path) in [
+        (Method::GET, format!("/api/v1/products/{product_a}")),
+        (Method::POST, format!("/api/v1/products/{product_a}/stop")),
+        (Method::GET, format!("/api/v1/checkouts/{checkout_a}")),
         (Method::GET, format!("/api/v1/trades/{trade_a}")),
         (Method::GET, format!("/api/v1/trades/{trade_a}/events")),
         (Method::GET, format!("/api/v1/trades/by-partner-no/{no_a}")),

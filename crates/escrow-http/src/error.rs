@@ -349,6 +349,16 @@ impl From<ProductError> for ApiError {
                 "PRODUCT_HAS_TRADES",
                 "거래가 있었던 상품은 수정할 수 없습니다.",
             ),
+            ProductError::Reserved => ApiError::new(
+                StatusCode::CONFLICT,
+                "PRODUCT_RESERVED",
+                "결제 중이거나 거래 중인 상품은 판매를 중지할 수 없습니다.",
+            ),
+            ProductError::Sold => ApiError::new(
+                StatusCode::CONFLICT,
+                "PRODUCT_SOLD",
+                "이미 판매된 상품입니다.",
+            ),
             ProductError::FieldImmutable(f) => ApiError::new(
                 StatusCode::CONFLICT,
                 "PRODUCT_FIELD_IMMUTABLE",

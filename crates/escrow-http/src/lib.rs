@@ -32,7 +32,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::AppState;
 
-use handlers::{admin, member, ops, pages, partner, payout_page};
+use handlers::{admin, lookups, member, ops, pages, partner, payout_page};
 
 /// Largest request body accepted (JSON and forms).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -125,13 +125,27 @@ fn partner_routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/api/v1/settlements.csv",
         web::get().to(partner::settlements_csv),
+    )
+    .route(
+        "/api/v1/partner/trades/{partnerTradeNo}",
+        web::get().to(lookups::partner_trade),
     );
 }
 
 /// Member token.
 fn member_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/products", web::put().to(member::upsert_product))
+        .route("/api/v1/products", web::get().to(lookups::list_products))
+        .route("/api/v1/products/{id}", web::get().to(lookups::get_product))
+        .route(
+            "/api/v1/products/{id}/stop",
+            web::post().to(lookups::stop_product),
+        )
         .route("/api/v1/checkouts", web::post().to(member::create_checkout))
+        .route(
+            "/api/v1/checkouts/{id}",
+            web::get().to(lookups::get_checkout),
+        )
         .route(
             "/api/v1/payout-account",
             web::put().to(member::put_payout_account),

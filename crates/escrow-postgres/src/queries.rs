@@ -7,7 +7,7 @@ use diesel::{
 };
 use diesel_async::RunQueryDsl;
 use escrow_domain::ids::{MemberId, PartnerId, TradeId};
-use escrow_domain::ports::{RepositoryError, TradeCursor, TradeFilter, TradePage, TradeQueries};
+use escrow_domain::ports::{PageCursor, RepositoryError, TradeFilter, TradePage, TradeQueries};
 use escrow_domain::trade::{Actor, Trade, TradeEvent, TradeStatus, WithdrawalStatus};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -34,7 +34,7 @@ fn micros(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX)
 }
 
-fn from_micros(m: i64) -> Result<OffsetDateTime, RepositoryError> {
+pub(crate) fn from_micros(m: i64) -> Result<OffsetDateTime, RepositoryError> {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(m) * 1_000).map_err(corrupt)
 }
 
@@ -82,7 +82,7 @@ impl TradeQueries for PgTradeQueries {
             q = q.filter(
                 trades::created_at
                     .lt(at)
-                    .or(trades::created_at.eq(at).and(trades::id.lt(c.id.0))),
+                    .or(trades::created_at.eq(at).and(trades::id.lt(c.id))),
             );
         }
         let rows: Vec<TradeRow> = q
@@ -99,9 +99,9 @@ impl TradeQueries for PgTradeQueries {
             .collect::<Result<_, _>>()?;
         let next_cursor = if more {
             trades.last().map(|t| {
-                TradeCursor {
+                PageCursor {
                     created_at_micros: micros(t.created_at),
-                    id: t.id,
+                    id: t.id.0,
                 }
                 .encode()
             })

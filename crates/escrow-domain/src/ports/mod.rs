@@ -22,7 +22,7 @@ pub use payout_accounts::{PayoutAccountRepository, WaitingPayout};
 pub use people::{MemberRepository, PartnerRepository, SignupCompletion};
 pub use products::ProductRepository;
 pub use rules::RulesRepository;
-pub use trades::{DueTimer, TradeCursor, TradeFilter, TradePage, TradeQueries, TradeRepository};
+pub use trades::{DueTimer, TradeFilter, TradePage, TradeQueries, TradeRepository};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use admin::MockAdminRepository;
@@ -90,4 +90,71 @@ pub enum Stored {
     Created,
     /// Nothing stored: a record with the same key exists.
     AlreadyExists,
+}
+
+/// Where a page ends: lists (trades, products, events) run newest first by (creation time, id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageCursor {
+    /// Creation time of the last item of the page, in microseconds since the epoch.
+    pub created_at_micros: i64,
+    /// Its id.
+    pub id: uuid::Uuid,
+}
+
+impl PageCursor {
+    /// The cursor after an item created at `at` with id `id`.
+    pub fn at(at: OffsetDateTime, id: uuid::Uuid) -> Self {
+        PageCursor {
+            created_at_micros: i64::try_from(at.unix_timestamp_nanos() / 1_000).unwrap_or(i64::MAX),
+            id,
+        }
+    }
+
+    /// The opaque text handed to clients.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.created_at_micros, self.id.simple())
+    }
+
+    /// Parses what [`PageCursor::encode`] produced; `None` for anything else, including an instant
+    /// nothing can have been created at (before 1970 or past the year 9999).
+    pub fn decode(text: &str) -> Option<Self> {
+        let (micros, id) = text.split_once('.')?;
+        let created_at_micros: i64 = micros.parse().ok()?;
+        if created_at_micros < 0 {
+            return None;
+        }
+        let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(created_at_micros) * 1_000)
+            .ok()?;
+        if at.year() > 9999 {
+            return None;
+        }
+        Some(PageCursor {
+            created_at_micros,
+            id: uuid::Uuid::parse_str(id).ok()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_outside_the_instants_anything_can_have_is_refused() {
+        let id = uuid::Uuid::nil().simple();
+        for bad in [
+            format!("9223372036854775807.{id}"),
+            format!("-1.{id}"),
+            format!("253402300800000000.{id}"), // 10000-01-01
+            "1.not-a-uuid".to_owned(),
+            "".to_owned(),
+        ] {
+            assert_eq!(PageCursor::decode(&bad), None, "{bad}");
+        }
+        let good = PageCursor {
+            created_at_micros: 1_700_000_000_000_000,
+            id: uuid::Uuid::nil(),
+        };
+        assert_eq!(PageCursor::decode(&good.encode()), Some(good));
+    }
 }

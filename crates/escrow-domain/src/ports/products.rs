@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 
-use super::{RepositoryError, Stored};
-use crate::ids::{PartnerId, ProductId};
+use super::{PageCursor, RepositoryError, Stored};
+use crate::ids::{MemberId, PartnerId, ProductId};
 use crate::product::Product;
 
 /// Products.
@@ -26,4 +26,23 @@ pub trait ProductRepository: Send + Sync {
     async fn create(&self, product: &Product) -> Result<Stored, RepositoryError>;
     /// Updates a product's editable fields, only while no trade was ever made on it; false otherwise.
     async fn update_untraded(&self, product: &Product) -> Result<bool, RepositoryError>;
+    /// The seller's products, newest first, at most `limit`, after `cursor`.
+    async fn list_by_seller(
+        &self,
+        partner_id: PartnerId,
+        seller_id: MemberId,
+        cursor: Option<PageCursor>,
+        limit: u32,
+    ) -> Result<Vec<Product>, RepositoryError>;
+    /// Stops selling the seller's product if it is on sale (one conditional update, so a checkout
+    /// reserving it at the same moment either wins or sees it stopped). Answers the product as it
+    /// is afterwards (`Stopped`, or the status that kept it from stopping); `None` when the seller
+    /// has no such product.
+    async fn stop(
+        &self,
+        partner_id: PartnerId,
+        seller_id: MemberId,
+        id: ProductId,
+        at: time::OffsetDateTime,
+    ) -> Result<Option<Product>, RepositoryError>;
 }

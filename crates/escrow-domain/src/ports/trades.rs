@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::RepositoryError;
+use super::{PageCursor, RepositoryError};
 use crate::ids::{MemberId, PartnerId, TradeId};
 use crate::trade::{Timer, Trade, TradeEvent, TradeStatus, Transition};
 
@@ -56,41 +56,6 @@ pub struct TradePage {
     pub next_cursor: Option<String>,
 }
 
-/// Where a page of trades ends: trades are listed newest first by (creation time, id).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TradeCursor {
-    /// Creation time of the last trade of the page, in microseconds since the epoch.
-    pub created_at_micros: i64,
-    /// Its id.
-    pub id: TradeId,
-}
-
-impl TradeCursor {
-    /// The opaque text handed to clients.
-    pub fn encode(&self) -> String {
-        format!("{}.{}", self.created_at_micros, self.id.0.simple())
-    }
-
-    /// Parses what [`TradeCursor::encode`] produced; `None` for anything else, including an instant
-    /// no trade can have been created at (before 1970 or past the year 9999).
-    pub fn decode(text: &str) -> Option<Self> {
-        let (micros, id) = text.split_once('.')?;
-        let created_at_micros: i64 = micros.parse().ok()?;
-        if created_at_micros < 0 {
-            return None;
-        }
-        let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(created_at_micros) * 1_000)
-            .ok()?;
-        if at.year() > 9999 {
-            return None;
-        }
-        Some(TradeCursor {
-            created_at_micros,
-            id: TradeId(uuid::Uuid::parse_str(id).ok()?),
-        })
-    }
-}
-
 /// Which trades to list.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TradeFilter {
@@ -103,7 +68,7 @@ pub struct TradeFilter {
     /// Only held ones.
     pub held: Option<bool>,
     /// Continue after this cursor.
-    pub cursor: Option<TradeCursor>,
+    pub cursor: Option<PageCursor>,
     /// At most this many (1–100).
     pub limit: u32,
 }
@@ -128,28 +93,4 @@ pub trait TradeQueries: Send + Sync {
     async fn events(&self, trade_id: TradeId) -> Result<Vec<TradeEvent>, RepositoryError>;
     /// A trade by id alone (operators).
     async fn get_any(&self, trade_id: TradeId) -> Result<Option<Trade>, RepositoryError>;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cursor_outside_the_instants_a_trade_can_have_is_refused() {
-        let id = uuid::Uuid::nil().simple();
-        for bad in [
-            format!("9223372036854775807.{id}"),
-            format!("-1.{id}"),
-            format!("253402300800000000.{id}"), // 10000-01-01
-            "1.not-a-uuid".to_owned(),
-            "".to_owned(),
-        ] {
-            assert_eq!(TradeCursor::decode(&bad), None, "{bad}");
-        }
-        let good = TradeCursor {
-            created_at_micros: 1_700_000_000_000_000,
-            id: TradeId(uuid::Uuid::nil()),
-        };
-        assert_eq!(TradeCursor::decode(&good.encode()), Some(good));
-    }
 }

@@ -7,7 +7,8 @@ use crate::ids::{MemberId, PartnerId, ProductId};
 use crate::money::Money;
 use crate::people::MemberStatus;
 use crate::ports::{
-    Clock, MemberRepository, ProductRepository, RepositoryError, RulesRepository, Stored,
+    Clock, MemberRepository, PageCursor, ProductRepository, RepositoryError, RulesRepository,
+    Stored,
 };
 use crate::product::{Product, ProductStatus};
 use crate::quote::QuoteError;
@@ -67,9 +68,24 @@ pub enum ProductError {
     /// Name and price never change (`PRODUCT_FIELD_IMMUTABLE`).
     #[error("{0} cannot change; register a new product")]
     FieldImmutable(&'static str),
+    /// A checkout or open trade holds it, so it cannot stop now (`PRODUCT_RESERVED`).
+    #[error("the product is reserved by a checkout or trade")]
+    Reserved,
+    /// It was sold (`PRODUCT_SOLD`).
+    #[error("the product was sold")]
+    Sold,
     /// Storage failed.
     #[error(transparent)]
     Storage(#[from] RepositoryError),
+}
+
+/// A page of a seller's products.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductPage {
+    /// The products, newest first.
+    pub products: Vec<Product>,
+    /// Pass it back for the next page; `None` on the last.
+    pub next_cursor: Option<String>,
 }
 
 /// Product use cases.
@@ -245,6 +261,69 @@ impl ProductService {
                 }
                 Ok(updated)
             }
+        }
+    }
+
+    /// The seller's own product; `NotFound` for anyone else's.
+    pub async fn get_own(
+        &self,
+        partner_id: PartnerId,
+        seller_id: MemberId,
+        id: ProductId,
+    ) -> Result<Product, ProductError> {
+        self.products
+            .get(partner_id, id)
+            .await?
+            .filter(|p| p.seller_id == seller_id)
+            .ok_or(ProductError::NotFound)
+    }
+
+    /// The seller's products, newest first, `limit` (1–100) per page.
+    pub async fn list_own(
+        &self,
+        partner_id: PartnerId,
+        seller_id: MemberId,
+        cursor: Option<PageCursor>,
+        limit: u32,
+    ) -> Result<ProductPage, ProductError> {
+        let limit = limit.clamp(1, 100);
+        let mut products = self
+            .products
+            .list_by_seller(partner_id, seller_id, cursor, limit + 1)
+            .await?;
+        let more = products.len() > limit as usize;
+        products.truncate(limit as usize);
+        let next_cursor = more
+            .then(|| products.last())
+            .flatten()
+            .map(|p| PageCursor::at(p.created_at, p.id.0).encode());
+        Ok(ProductPage {
+            products,
+            next_cursor,
+        })
+    }
+
+    /// Stops selling the seller's product (SPEC §18): refused while a checkout or trade holds it and
+    /// once sold; stopping a stopped product answers it unchanged.
+    pub async fn stop(
+        &self,
+        partner_id: PartnerId,
+        seller_id: MemberId,
+        id: ProductId,
+    ) -> Result<Product, ProductError> {
+        let product = self
+            .products
+            .stop(partner_id, seller_id, id, self.clock.now())
+            .await?
+            .ok_or(ProductError::NotFound)?;
+        match product.status {
+            ProductStatus::Stopped => Ok(product),
+            ProductStatus::Reserved => Err(ProductError::Reserved),
+            ProductStatus::Sold => Err(ProductError::Sold),
+            // The update lost to nothing: an on-sale product always stops.
+            ProductStatus::OnSale => Err(ProductError::Storage(RepositoryError::Unavailable(
+                "the product did not stop".to_owned(),
+            ))),
         }
     }
 }

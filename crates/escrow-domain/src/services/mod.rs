@@ -10,7 +10,7 @@ mod payout_accounts;
 mod refunds;
 mod trades;
 
-pub use catalog::{ProductError, ProductService, ProductUpsert};
+pub use catalog::{ProductError, ProductPage, ProductService, ProductUpsert};
 pub use ledger::{
     by_payout_date, LedgerCheck, SettlementDay, SettlementError, Settlements, SETTLEMENT_MAX_DAYS,
 };

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use escrow_domain::checkout::{IdempotencyKey, ShippingAddress};
 use escrow_domain::ids::{ProductId, TradeId};
 use escrow_domain::people::PhoneNumber;
-use escrow_domain::ports::{TradeCursor, TradeFilter};
+use escrow_domain::ports::{PageCursor, TradeFilter};
 use escrow_domain::services::{CheckoutRequest, PayoutAccountError, ProductUpsert};
 use escrow_domain::trade::{
     ActorRole, Reason, SaleCancelReason, Shipment, TradeCommand, TradeStatus,
@@ -311,7 +311,7 @@ pub fn list_filter(
         .transpose()?;
     let cursor = cursor
         .map(|c| {
-            TradeCursor::decode(c)
+            PageCursor::decode(c)
                 .ok_or_else(|| ApiError::invalid("cursor", "a cursor from a previous page"))
         })
         .transpose()?;

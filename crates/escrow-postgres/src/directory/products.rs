@@ -1,11 +1,13 @@
 //! Products.
 
-use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper,
+};
 use diesel_async::RunQueryDsl;
 use escrow_domain::contract::PaymentMethod;
 use escrow_domain::ids::{MemberId, PartnerId, ProductId};
 use escrow_domain::money::{Currency, Money};
-use escrow_domain::ports::{RepositoryError, Stored};
+use escrow_domain::ports::{PageCursor, RepositoryError, Stored};
 use escrow_domain::product::{Product, ProductStatus};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -183,5 +185,87 @@ impl ProductRepository for Directory {
         .await
         .map_err(storage_error)?;
         Ok(n == 1)
+    }
+
+    async fn list_by_seller(
+        &self,
+        partner_id: PartnerId,
+        seller_id: MemberId,
+        cursor: Option<PageCursor>,
+        limit: u32,
+    ) -> Result<Vec<Product>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let mut q = products::table
+            .filter(products::partner_id.eq(partner_id.0))
+            .filter(products::seller_id.eq(seller_id.0))
+            .select(ProductRow::as_select())
+            .into_boxed();
+        if let Some(c) = cursor {
+            let at = crate::queries::from_micros(c.created_at_micros)?;
+            q = q.filter(
+                products::created_at
+                    .lt(at)
+                    .or(products::created_at.eq(at).and(products::id.lt(c.id))),
+            );
+        }
+        q.order((products::created_at.desc(), products::id.desc()))
+            .limit(i64::from(limit.min(1_000)))
+            .load::<ProductRow>(&mut conn)
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .map(ProductRow::into_domain)
+            .collect()
+    }
+
+    async fn stop(
+        &self,
+        partner_id: PartnerId,
+        seller_id: MemberId,
+        id: ProductId,
+        at: OffsetDateTime,
+    ) -> Result<Option<Product>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        // A release (RESERVED → ON_SALE) may land between the update and the read: try again then.
+        for _ in 0..3 {
+            let stopped: Option<ProductRow> = diesel::update(
+                products::table
+                    .filter(products::id.eq(id.0))
+                    .filter(products::partner_id.eq(partner_id.0))
+                    .filter(products::seller_id.eq(seller_id.0))
+                    .filter(products::status.eq(ProductStatus::OnSale.code())),
+            )
+            .set((
+                products::status.eq(ProductStatus::Stopped.code()),
+                products::updated_at.eq(at),
+            ))
+            .returning(ProductRow::as_returning())
+            .get_result(&mut conn)
+            .await
+            .optional()
+            .map_err(storage_error)?;
+            let current = match stopped {
+                Some(row) => Some(row),
+                None => products::table
+                    .filter(products::id.eq(id.0))
+                    .filter(products::partner_id.eq(partner_id.0))
+                    .filter(products::seller_id.eq(seller_id.0))
+                    .select(ProductRow::as_select())
+                    .first(&mut conn)
+                    .await
+                    .optional()
+                    .map_err(storage_error)?,
+            };
+            let product = current.map(ProductRow::into_domain).transpose()?;
+            if product
+                .as_ref()
+                .is_none_or(|p| p.status != ProductStatus::OnSale)
+            {
+                return Ok(product);
+            }
+        }
+        Err(RepositoryError::Unavailable(
+            "the product kept changing".to_owned(),
+        ))
     }
 }
