@@ -44,7 +44,8 @@ async fn a_method_a_route_does_not_have_is_405_with_allow() {
     let app = App::spawn().await;
     for (method, path, allow) in [
         (Method::DELETE, "/api/v1/checkouts", "POST"),
-        (Method::GET, "/api/v1/products", "PUT"),
+        (Method::DELETE, "/api/v1/products", "GET, PUT"),
+        (Method::PUT, "/api/v1/events", "GET"),
         (Method::PUT, "/admin/v1/holidays", "GET, POST"),
         (Method::DELETE, "/checkout/abc/pay", "POST"),
     ] {

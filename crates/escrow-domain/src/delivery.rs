@@ -195,6 +195,8 @@ pub struct OutboxMessage {
     pub attempts: i32,
     /// When it was queued.
     pub created_at: OffsetDateTime,
+    /// Where its 24-hour retry horizon starts: when it was queued, or last replayed or redelivered.
+    pub retry_from: OffsetDateTime,
 }
 
 /// The backlog, for metrics.

@@ -101,6 +101,7 @@ pub mod contract;
 #[cfg(feature = "contract-tests")]
 pub mod contract_tests;
 pub mod delivery;
+pub mod event_log;
 pub mod ids;
 pub mod ledger;
 pub mod limits;

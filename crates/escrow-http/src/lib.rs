@@ -32,7 +32,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::AppState;
 
-use handlers::{admin, lookups, member, ops, pages, partner, payout_page};
+use handlers::{admin, events, lookups, member, ops, pages, partner, payout_page};
 
 /// Largest request body accepted (JSON and forms).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -129,6 +129,11 @@ fn partner_routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/api/v1/partner/trades/{partnerTradeNo}",
         web::get().to(lookups::partner_trade),
+    )
+    .route("/api/v1/events", web::get().to(events::list_events))
+    .route(
+        "/api/v1/events/{id}/redeliver",
+        web::post().to(events::redeliver),
     );
 }
 

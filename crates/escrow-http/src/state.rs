@@ -34,6 +34,8 @@ pub struct AppState {
     pub admin: Arc<dyn AdminRepository>,
     /// The outbox (dead letters, replay).
     pub outbox: Arc<dyn OutboxStore>,
+    /// Partners' callbacks as their events API shows them.
+    pub events: Arc<dyn escrow_domain::event_log::EventLog>,
     /// Member tokens.
     pub tokens: TokenIssuer,
     /// Hosted-page links.

@@ -41,6 +41,7 @@ type Row = (
     serde_json::Value,
     i32,
     OffsetDateTime,
+    Option<OffsetDateTime>,
 );
 
 fn message(r: Row) -> Result<OutboxMessage, RepositoryError> {
@@ -58,6 +59,7 @@ fn message(r: Row) -> Result<OutboxMessage, RepositoryError> {
         payload: OutboxPayload::from_stored(kind, r.5).map_err(corrupt)?,
         attempts: r.6,
         created_at: r.7,
+        retry_from: r.8.unwrap_or(r.7),
     })
 }
 
@@ -79,6 +81,8 @@ struct Claimed {
     attempts: i32,
     #[diesel(sql_type = diesel::sql_types::Timestamptz)]
     created_at: OffsetDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
+    retry_from: Option<OffsetDateTime>,
 }
 
 #[async_trait]
@@ -94,7 +98,7 @@ impl OutboxStore for PgOutbox {
             "UPDATE outbox SET next_attempt_at = $2 \
              WHERE id IN (SELECT id FROM outbox WHERE status = 'PENDING' AND next_attempt_at <= $1 \
                           ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, event_id, kind, partner_id, trade_id, payload, attempts, created_at",
+             RETURNING id, event_id, kind, partner_id, trade_id, payload, attempts, created_at, retry_from",
         )
         .bind::<diesel::sql_types::Timestamptz, _>(now)
         .bind::<diesel::sql_types::Timestamptz, _>(now + lease)
@@ -114,6 +118,7 @@ impl OutboxStore for PgOutbox {
                     c.payload,
                     c.attempts,
                     c.created_at,
+                    c.retry_from,
                 ))
             })
             .collect::<Result<_, _>>()?;
@@ -189,6 +194,7 @@ impl OutboxStore for PgOutbox {
                 outbox::payload,
                 outbox::attempts,
                 outbox::created_at,
+                outbox::retry_from,
             ))
             .load(&mut conn)
             .await
@@ -198,7 +204,8 @@ impl OutboxStore for PgOutbox {
 
     async fn replay(&self, id: i64, now: OffsetDateTime) -> Result<bool, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
-        // A replay starts a new 24-hour horizon: the row is re-queued as if new, with its event id.
+        // A replay starts a new 24-hour horizon: the row is re-queued with its event id and creation
+        // time, its retries counted from now.
         let n = diesel::update(
             outbox::table
                 .filter(outbox::id.eq(id))
@@ -208,7 +215,7 @@ impl OutboxStore for PgOutbox {
             outbox::status.eq("PENDING"),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now),
-            outbox::created_at.eq(now),
+            outbox::retry_from.eq(Some(now)),
         ))
         .execute(&mut conn)
         .await

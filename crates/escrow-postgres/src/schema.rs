@@ -274,6 +274,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamptz,
         delivered_at -> Nullable<Timestamptz>,
+        retry_from -> Nullable<Timestamptz>,
     }
 }
 

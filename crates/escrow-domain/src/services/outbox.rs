@@ -170,7 +170,7 @@ impl OutboxWorker {
                 }
                 Err(DeliveryError::Transient(e)) => {
                     match next_attempt(
-                        m.created_at,
+                        m.retry_from,
                         attempts,
                         self.clock.now(),
                         jitter(&m.event_id, attempts),

@@ -1,6 +1,7 @@
 //! The handlers, by who calls them.
 
 pub mod admin;
+pub mod events;
 pub mod lookups;
 pub mod member;
 pub mod ops;

@@ -1,0 +1,2 @@
+DROP INDEX outbox_partner_events;
+ALTER TABLE outbox DROP COLUMN retry_from;
