@@ -114,6 +114,7 @@ pub mod people;
 pub mod ports;
 pub mod product;
 pub mod quote;
+pub mod rate_limit;
 pub mod reference;
 pub mod services;
 pub mod settlement;

@@ -18,6 +18,15 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Counts the request against the partner's limit: `429 RATE_LIMITED` with `Retry-After` past it.
+async fn admit(state: &AppState, partner_id: PartnerId) -> Result<(), ApiError> {
+    use escrow_domain::rate_limit::AdmissionError;
+    state.limiter.admit(partner_id).await.map_err(|e| match e {
+        AdmissionError::Throttled(t) => ApiError::throttled(t),
+        AdmissionError::Storage(s) => s.into(),
+    })
+}
+
 fn millis(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
@@ -80,6 +89,7 @@ pub async fn verify_partner(
             "이용이 중지된 제휴사입니다.",
         ));
     }
+    admit(state, partner.id).await?;
     if !state
         .partners
         .record_signature(partner.id, signature.trim(), now)
@@ -198,6 +208,7 @@ impl FromRequest for MemberAuth {
                 .and_then(|h| h.strip_prefix("Bearer "))
                 .ok_or_else(|| ApiError::unauthorized("TOKEN_MISSING", "인증 토큰이 없습니다."))?;
             let (partner_id, member_id) = state.tokens.verify(token.trim(), state.clock.now())?;
+            admit(state, partner_id).await?;
             Ok(MemberAuth {
                 partner_id,
                 member_id,

@@ -34,6 +34,8 @@ pub struct ApiError {
     pub message: String,
     /// Structured details.
     pub details: Value,
+    /// Seconds for a `Retry-After` header (429 and 503 answers that know when to come back).
+    pub retry_after: Option<u64>,
 }
 
 impl std::fmt::Display for ApiError {
@@ -50,7 +52,23 @@ impl ApiError {
             code,
             message: message.into(),
             details: json!({}),
+            retry_after: None,
         }
+    }
+
+    /// 429 `RATE_LIMITED`: the partner is over its contract's requests per minute.
+    pub fn throttled(t: escrow_domain::rate_limit::Throttled) -> Self {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+        )
+        .details(json!({
+            "limitPerMinute": t.limit,
+            "retryAfterSeconds": t.retry_after_seconds,
+        }));
+        e.retry_after = Some(t.retry_after_seconds);
+        e
     }
 
     /// Adds details.
@@ -106,7 +124,11 @@ impl ResponseError for ApiError {
                 "request refused"
             );
         }
-        HttpResponse::build(self.status).json(json!({
+        let mut res = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after {
+            res.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+        }
+        res.json(json!({
             "code": self.code,
             "message": self.message,
             "details": self.details,

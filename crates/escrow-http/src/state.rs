@@ -50,6 +50,8 @@ pub struct AppState {
     pub settlements: Arc<escrow_domain::services::Settlements>,
     /// The refund queue (operators finish manual refunds).
     pub refunds: Arc<dyn escrow_domain::delivery::RefundQueue>,
+    /// Partners' request limits.
+    pub limiter: Arc<escrow_domain::rate_limit::RequestLimiter>,
     /// Sellers' payout accounts.
     pub payout_accounts: Arc<escrow_domain::services::PayoutAccountService>,
 }

@@ -92,6 +92,8 @@ pub struct Jobs {
     pub payouts: Arc<PayoutService>,
     /// Partners (to forget request signatures older than the replay window).
     pub partners: Arc<dyn PartnerRepository>,
+    /// Partners' request counts (to forget finished windows).
+    pub request_counts: Arc<dyn escrow_domain::rate_limit::RequestCounter>,
     /// The ledger check.
     pub ledger: Arc<LedgerCheck>,
     /// When this instance last ran the ledger check.
@@ -205,6 +207,10 @@ impl Jobs {
         report.pruned += self
             .checkouts
             .prune_idempotency_keys(now - escrow_domain::ports::IDEMPOTENCY_KEPT)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.request_counts
+            .prune(now - time::Duration::hours(1))
             .await
             .map_err(|e| e.to_string())?;
         report.pruned += self
@@ -322,6 +328,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
     let money_out = Arc::new(PgMoneyOut::new(pool.clone(), trade_document()));
     let refund_queue: Arc<dyn escrow_domain::delivery::RefundQueue> = money_out.clone();
     let ledger = Arc::new(PgLedger::new(pool.clone()));
+    let request_counter = Arc::new(escrow_postgres::PgRequestCounter::new(pool.clone()));
     let jobs = Arc::new(Jobs {
         trades: trades.clone(),
         checkouts: checkouts.clone(),
@@ -350,6 +357,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
             clock.clone(),
         )),
         partners: directory.clone(),
+        request_counts: request_counter.clone(),
         ledger: Arc::new(LedgerCheck::new(ledger.clone())),
         last_ledger_check: std::sync::Mutex::new(None),
         metrics: metrics.clone(),
@@ -372,16 +380,21 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         checkouts: checkouts.clone(),
         trades: trades.clone(),
         queries: Arc::new(PgTradeQueries::new(pool.clone())),
-        rules,
+        rules: rules.clone(),
         admin: Arc::new(PgAdmin::new(pool.clone(), parts.sealer)),
         outbox: outbox_store,
-        events: Arc::new(escrow_postgres::PgEventLog::new(pool)),
+        events: Arc::new(escrow_postgres::PgEventLog::new(pool.clone())),
         tokens: TokenIssuer::new(parts.token_keys),
         links: LinkSigner::new(parts.link_key),
         clock: clock.clone(),
         public_base_url: parts.public_base_url.trim_end_matches('/').to_owned(),
         metrics,
         settlements: Arc::new(Settlements::new(ledger)),
+        limiter: Arc::new(escrow_domain::rate_limit::RequestLimiter::new(
+            request_counter,
+            rules.clone(),
+            clock.clone(),
+        )),
         refunds: refund_queue,
         payout_accounts: Arc::new(PayoutAccountService::new(
             parts.account_verifier,

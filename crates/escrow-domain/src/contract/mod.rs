@@ -366,6 +366,9 @@ pub struct Contract {
     pub timers: Timers,
     /// Settlement.
     pub settlement: SettlementRules,
+    /// API requests per minute (absent in contracts stored before it existed: the default).
+    #[serde(default)]
+    pub rate_limit: crate::rate_limit::RateLimit,
 }
 
 /// A contract that breaks its own invariants, with every problem found.
@@ -477,6 +480,7 @@ impl Contract {
                 },
                 return_refund_business_days: 1,
             },
+            rate_limit: crate::rate_limit::RateLimit::default(),
         }
     }
 

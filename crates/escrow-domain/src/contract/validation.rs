@@ -15,6 +15,9 @@ impl Contract {
         self.fee_and_price_problems(&mut problems);
         self.timer_problems(&mut problems);
         self.minimum_delay_problems(&mut problems);
+        if self.rate_limit.requests_per_minute == 0 {
+            problems.push("rateLimit.requestsPerMinute must be at least 1".to_owned());
+        }
         if problems.is_empty() {
             Ok(())
         } else {
