@@ -194,6 +194,16 @@ pub async fn create_partner_with_webhook(
     code: &str,
     webhook: Option<String>,
 ) -> PartnerKeys {
+    create_partner_with_origins(db, code, webhook, &[ORIGIN]).await
+}
+
+/// A partner whose return URLs may go to `origins` (besides nothing else).
+pub async fn create_partner_with_origins(
+    db: &TestDatabase,
+    code: &str,
+    webhook: Option<String>,
+    origins: &[&str],
+) -> PartnerKeys {
     let directory = Directory::new(db.db.pool.clone(), sealer());
     let keys = PartnerKeys {
         id: PartnerId::random(),
@@ -206,7 +216,7 @@ pub async fn create_partner_with_webhook(
         name: code.into(),
         api_key_id: keys.api_key.clone(),
         webhook_url: webhook,
-        allowed_redirect_origins: vec![ORIGIN.into()],
+        allowed_redirect_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
         status: PartnerStatus::Active,
         created_at: OffsetDateTime::now_utc(),
     };
@@ -602,7 +612,10 @@ impl App {
         assert_eq!(page.status(), StatusCode::OK);
         let html = page.text().await.unwrap();
         assert!(
-            html.contains("결제하기") && html.contains("안전거래수수료"),
+            html.contains("결제하기")
+                && html.contains("구매안전서비스")
+                && !html.contains("정산")
+                && !html.contains("수수료"),
             "{html}"
         );
         let id = checkout["checkoutId"].as_str().unwrap();
@@ -619,6 +632,16 @@ impl App {
             "{back}"
         );
         let r = self.http.get(&back).send().await.unwrap();
+        if r.status() == StatusCode::OK {
+            // A virtual account: the page shows the account, then leads on to the partner.
+            let html = r.text().await.unwrap();
+            assert!(
+                html.contains("입금 기한") && html.contains("id=\"account\""),
+                "{html}"
+            );
+            let href = html.split("id=\"continue\" href=\"").nth(1).unwrap();
+            return href.split('"').next().unwrap().replace("&amp;", "&");
+        }
         assert_eq!(
             r.status(),
             StatusCode::SEE_OTHER,

@@ -100,13 +100,7 @@ impl BankAccount {
 
     /// `홍*동`: the first and last characters.
     pub fn masked_holder(&self) -> String {
-        let chars: Vec<char> = self.holder.chars().collect();
-        match chars.len() {
-            0 => String::new(),
-            1 => "*".to_owned(),
-            2 => format!("{}*", chars[0]),
-            n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
-        }
+        crate::people::masked_name(&self.holder)
     }
 }
 

@@ -201,6 +201,17 @@ pub struct Member {
     pub withdrawn_at: Option<OffsetDateTime>,
 }
 
+/// A person's name as shown to others: the first and last characters (`홍*동`, `김*`).
+pub fn masked_name(name: &str) -> String {
+    let chars: Vec<char> = name.trim().chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 => "*".to_owned(),
+        2 => format!("{}*", chars[0]),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

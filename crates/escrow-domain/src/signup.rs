@@ -18,6 +18,29 @@ pub const REQUIRED_TERMS: &[(&str, &str, &str)] = &[
     ("EFINANCE", "2024-01", "전자금융거래 이용약관"),
 ];
 
+/// The text of a required term (by its code), as the hosted signup page shows it.
+pub fn term_text(code: &str) -> &'static str {
+    match code {
+        "SERVICE" => {
+            "안전거래(에스크로) 서비스는 구매자가 결제한 대금을 구매확정 전까지 보관하고, 구매확정 후 판매자에게 \
+             지급하는 서비스입니다. 회원은 거래 상태(배송, 취소, 반품)를 사실대로 알려야 하며, 회사는 약관에 정한 \
+             수수료를 판매자 정산금에서 공제합니다. 분쟁 시 회사는 거래 기록을 근거로 보관 중인 대금의 지급 또는 \
+             환불을 결정할 수 있습니다."
+        }
+        "PRIVACY" => {
+            "수집 항목: 이름, 생년월일, 휴대폰 번호, 거래 및 정산 정보. 이용 목적: 본인 확인, 거래 진행 알림 \
+             (카카오 알림톡), 대금 보관·지급·환불, 분쟁 처리. 보유 기간: 회원 탈퇴 후 5년(전자상거래법에 따른 \
+             거래 기록 보존). 동의를 거부할 수 있으나 거부 시 안전거래를 이용할 수 없습니다."
+        }
+        "EFINANCE" => {
+            "회사는 전자금융거래법에 따라 결제대금예치 업무를 수행합니다. 회원은 접근매체를 타인에게 양도할 수 \
+             없으며, 거래 내역은 5년간 보존됩니다. 오류가 있으면 고객센터로 정정을 요구할 수 있고, 회사는 \
+             2주 안에 조사 결과를 알립니다."
+        }
+        _ => "",
+    }
+}
+
 /// Where a signup session stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]

@@ -32,7 +32,7 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::AppState;
 
-use handlers::{admin, events, lookups, member, ops, pages, partner, payout_page};
+use handlers::{admin, checkout_pages, events, lookups, member, ops, pages, partner, payout_page};
 
 /// Largest request body accepted (JSON and forms).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -258,13 +258,22 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
 fn page_routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/signup/{id}", web::get().to(pages::signup_page))
         .route("/signup/{id}", web::post().to(pages::signup_submit))
-        .route("/checkout/{id}", web::get().to(pages::checkout_page))
-        .route("/checkout/{id}/pay", web::post().to(pages::checkout_pay))
+        .route(
+            "/checkout/{id}",
+            web::get().to(checkout_pages::checkout_page),
+        )
+        .route(
+            "/checkout/{id}/pay",
+            web::post().to(checkout_pages::checkout_pay),
+        )
         .route(
             "/checkout/{id}/return",
-            web::get().to(pages::checkout_return),
+            web::get().to(checkout_pages::checkout_return),
         )
-        .route("/pg/{gateway}/callback", web::post().to(pages::pg_callback))
+        .route(
+            "/pg/{gateway}/callback",
+            web::post().to(checkout_pages::pg_callback),
+        )
         .route(
             "/payout-account/{token}",
             web::get().to(payout_page::payout_account_page),

@@ -1,7 +1,9 @@
 //! The handlers, by who calls them.
 
 pub mod admin;
+pub mod checkout_pages;
 pub mod events;
+pub mod layout;
 pub mod lookups;
 pub mod member;
 pub mod ops;

@@ -11,7 +11,8 @@ use escrow_domain::payout_account::MaskedAccount;
 use escrow_domain::reference::PAYOUT_BANKS;
 use escrow_domain::services::PayoutAccountError;
 
-use super::pages::{bad_link, esc, page, Sig};
+use super::layout::{esc, page};
+use super::pages::{bad_link, Sig};
 use crate::state::AppState;
 
 /// How long a payout-account link is valid.
