@@ -402,20 +402,12 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
             clock,
         )),
     };
-    let addr = parts.listener.local_addr()?;
-    let data = web::Data::new(state);
-    let server = HttpServer::new(move || escrow_http::app(data.clone()))
-        .workers(parts.workers.max(1))
-        .shutdown_timeout(10)
-        .listen(parts.listener)?
-        .run();
-    let handle = server.handle();
-    let server = tokio::spawn(server);
+    let (base_url, handle, server) = listen(state, parts.listener, parts.workers)?;
     if let Some(every) = parts.job_interval {
         spawn_jobs(jobs.clone(), every);
     }
     Ok(RunningServer {
-        base_url: format!("http://{addr}"),
+        base_url,
         handle,
         server,
         trades,
@@ -423,6 +415,28 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         jobs,
         gateway_simulators: gateways.simulators,
     })
+}
+
+/// Serves `state` on `listener` with `workers` threads; answers the base URL, the handle and the task.
+#[allow(clippy::type_complexity)]
+fn listen(
+    state: AppState,
+    listener: std::net::TcpListener,
+    workers: usize,
+) -> std::io::Result<(
+    String,
+    ServerHandle,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
+    let addr = listener.local_addr()?;
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || escrow_http::app(data.clone()))
+        .workers(workers.max(1))
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+    let handle = server.handle();
+    Ok((format!("http://{addr}"), handle, tokio::spawn(server)))
 }
 
 fn spawn_jobs(jobs: Arc<Jobs>, every: Duration) {

@@ -209,20 +209,11 @@ pub async fn signup_page(
     }
 }
 
-/// The signup form was posted.
-pub async fn signup_submit(
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    form: web::Form<HashMap<String, String>>,
-) -> HttpResponse {
-    let id = path.into_inner();
-    let sig = form.get("sig").cloned().unwrap_or_default();
-    let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
-        return bad_link();
-    };
-    if !state.links.verify("signup", &id, &sig) {
-        return bad_link();
-    }
+/// The posted signup form, with an error for every field that is wrong; the birth date and phone
+/// when both read.
+fn read_signup_form(
+    form: &HashMap<String, String>,
+) -> (SignupForm<'_>, Option<(time::Date, PhoneNumber)>) {
     let all = form.get("agree_all").is_some_and(|v| v == "on");
     let typed = |k: &str| form.get(k).map_or("", |v| v.as_str());
     let mut f = SignupForm {
@@ -256,6 +247,24 @@ pub async fn signup_submit(
     if name.is_empty() || name.chars().count() > 50 || name.chars().any(char::is_control) {
         f.name_error = Some("이름을 50자 이내로 입력해 주세요.");
     }
+    (f, birth_date.zip(phone))
+}
+
+/// The signup form was posted.
+pub async fn signup_submit(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<HashMap<String, String>>,
+) -> HttpResponse {
+    let id = path.into_inner();
+    let sig = form.get("sig").cloned().unwrap_or_default();
+    let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
+        return bad_link();
+    };
+    if !state.links.verify("signup", &id, &sig) {
+        return bad_link();
+    }
+    let (f, identity) = read_signup_form(&form);
     let retry = |f: &SignupForm<'_>| {
         page(
             StatusCode::BAD_REQUEST,
@@ -263,12 +272,12 @@ pub async fn signup_submit(
             &signup_form(&id, &sig, f),
         )
     };
-    let (Some(birth_date), Some(phone), false) = (birth_date, phone, f.has_errors()) else {
+    let Some((birth_date, phone)) = identity.filter(|_| !f.has_errors()) else {
         return retry(&f);
     };
     let agreed: Vec<String> = f.agreed.iter().map(|c| (*c).to_owned()).collect();
     let claim = IdentityClaim {
-        name: name.to_owned(),
+        name: f.name.trim().to_owned(),
         birth_date,
         phone,
         foreigner: f.foreigner,
