@@ -158,6 +158,15 @@ pub fn unifipay_gateway(url: &str) -> GatewaySettings {
     g
 }
 
+/// The test partners' gateway of the test world: the same Unifi Pay simulator at `url`, reached
+/// as a remote simulator that only test partners are routed to (SPEC §16).
+pub fn test_partners_gateway(url: &str) -> GatewaySettings {
+    let mut g = unifipay_gateway(url);
+    g.name = "unifipay-test".into();
+    g.test_partners = true;
+    g
+}
+
 /// A distinct mobile number per user, so messages can be told apart by recipient.
 /// A test member's payout account number: 13 digits from the user name, never ending in `0000` (the
 /// simulator's "no such account").
@@ -218,6 +227,7 @@ pub async fn create_partner_with_origins(
         webhook_url: webhook,
         allowed_redirect_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
         status: PartnerStatus::Active,
+        mode: escrow_domain::people::PartnerMode::Live,
         created_at: OffsetDateTime::now_utc(),
     };
     let secrets = PartnerSecrets {
@@ -233,7 +243,8 @@ pub async fn create_partner_with_origins(
 
 impl App {
     pub async fn spawn() -> App {
-        Self::spawn_with_gateways(|sim| vec![unifipay_gateway(sim)]).await
+        Self::spawn_with_gateways(|sim| vec![unifipay_gateway(sim), test_partners_gateway(sim)])
+            .await
     }
 
     /// A world whose server is configured with the gateways `gateways` returns, given the URL of
@@ -328,6 +339,7 @@ impl App {
             timeout: StdDuration::from_secs(2),
         })
         .unwrap();
+        let alimtalk: Arc<dyn escrow_domain::delivery::AlimTalkSender> = Arc::new(alimtalk);
         start(
             &db.db,
             ServerParts {
@@ -343,7 +355,8 @@ impl App {
                 clock: Arc::new(clock.clone()),
                 workers: 2,
                 job_interval: None,
-                alimtalk: Arc::new(alimtalk),
+                test_alimtalk: Some(alimtalk.clone()),
+                alimtalk,
                 callbacks: Arc::new(
                     escrow_callbacks::HttpCallbackSender::new(StdDuration::from_secs(2)).unwrap(),
                 ),
@@ -487,7 +500,53 @@ impl App {
         keys: &PartnerKeys,
         user: &str,
     ) -> (Member, String) {
-        let SignupLink { id, url, .. } = self.open_signup(keys, user, "/signup-done").await;
+        let link = self.open_signup(keys, user, "/signup-done").await;
+        self.member_from_signup(keys, user, link).await
+    }
+
+    /// A new member of the test partner `keys` on the test clock `clock` (SPEC §16), with a
+    /// verified payout account.
+    pub async fn member_on_clock(&self, keys: &PartnerKeys, user: &str, clock: &str) -> Member {
+        let r = self
+            .signed_as(
+                keys,
+                Method::POST,
+                "/api/v1/members/signup",
+                Some(
+                    &json!({ "partnerUserId": user, "returnUrl": format!("{ORIGIN}/signup-done"),
+                              "testClockId": clock }),
+                ),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+        let session: Value = r.json().await.unwrap();
+        let url = session["signupUrl"].as_str().unwrap().to_owned();
+        let link = SignupLink {
+            id: session["signupSessionId"].as_str().unwrap().to_owned(),
+            sig: url.split("sig=").nth(1).unwrap().to_owned(),
+            url,
+        };
+        let (member, _) = self.member_from_signup(keys, user, link).await;
+        self.register_payout_account(&member, "90", &account_number_of(user), "홍길동")
+            .await;
+        member
+    }
+
+    /// Completes the signup session `link` as the user's browser; the member and its key.
+    async fn member_from_signup(
+        &self,
+        keys: &PartnerKeys,
+        user: &str,
+        link: SignupLink,
+    ) -> (Member, String) {
+        let SignupLink { id, url, .. } = link;
         let page = self.http.get(&url).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);
         let html = page.text().await.unwrap();

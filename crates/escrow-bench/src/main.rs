@@ -269,6 +269,7 @@ async fn seed_people(directory: &Directory, products: usize) -> People {
         webhook_url: None,
         allowed_redirect_origins: vec!["https://market.example".into()],
         status: PartnerStatus::Active,
+        mode: escrow_domain::people::PartnerMode::Live,
         created_at: SystemClock.now(),
     };
     let secrets = PartnerSecrets {
@@ -289,6 +290,7 @@ async fn seed_people(directory: &Directory, products: usize) -> People {
         birth_date: time::macros::date!(1990 - 01 - 01),
         created_at: SystemClock.now(),
         withdrawn_at: None,
+        test_clock: None,
     };
     let buyer = member("buyer".into());
     directory
@@ -339,6 +341,7 @@ fn start_server(
             workers,
             job_interval: None,
             alimtalk: Arc::new(NoMessages),
+            test_alimtalk: None,
             callbacks: Arc::new(NoMessages),
             template_overrides: Default::default(),
             account_verifier: Arc::new(NoMessages),
@@ -416,6 +419,7 @@ async fn paid_trade(
         expires_at: now + time::Duration::minutes(30),
         created_at: now,
         trade_id: None,
+        test_clock: None,
     };
     checkouts
         .open(&c, &contract.seller_limits, None)
@@ -437,6 +441,7 @@ async fn paid_trade(
             quote,
             deposit_account: None,
             payment_transaction_id: None,
+            test_clock: None,
         })
         .await
         .unwrap_or_else(|e| fail(e))

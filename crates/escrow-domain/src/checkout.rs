@@ -106,6 +106,9 @@ pub struct Checkout {
     pub created_at: OffsetDateTime,
     /// The trade, once paid.
     pub trade_id: Option<TradeId>,
+    /// The buyer's test clock (SPEC §16), if any: the checkout and its trade live by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_clock: Option<crate::ids::TestClockId>,
 }
 
 /// An `Idempotency-Key` with the hash of the request it came with.
@@ -227,6 +230,7 @@ mod failure_tests {
             expires_at: datetime!(2025-03-14 15:30 +9),
             created_at: datetime!(2025-03-14 15:00 +9),
             trade_id: None,
+            test_clock: None,
         }
     }
 

@@ -55,3 +55,7 @@ uuid_id!(
     /// A trade (거래).
     TradeId
 );
+uuid_id!(
+    /// A test clock (SPEC §16): a test partner's frozen time its members, checkouts and trades live by.
+    TestClockId
+);

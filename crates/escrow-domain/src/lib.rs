@@ -62,6 +62,7 @@
 //!     quote,
 //!     deposit_account: None,
 //!     payment_transaction_id: None,
+//!     test_clock: None,
 //! }, datetime!(2025-03-06 10:00 +9), &rules).unwrap();
 //! assert_eq!(opened.trade.status.code(), 31);
 //!
@@ -119,4 +120,5 @@ pub mod reference;
 pub mod services;
 pub mod settlement;
 pub mod signup;
+pub mod test_clock;
 pub mod trade;

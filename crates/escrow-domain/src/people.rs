@@ -108,6 +108,37 @@ impl PartnerStatus {
     }
 }
 
+/// Whether a partner's traffic is real (SPEC §16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PartnerMode {
+    /// Real buyers, real money.
+    #[default]
+    Live,
+    /// A partner's test integration: payments only through simulators, AlimTalks only to the
+    /// AlimTalk simulator, never in the bank file; it may use test clocks.
+    Test,
+}
+
+impl PartnerMode {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            PartnerMode::Live => "LIVE",
+            PartnerMode::Test => "TEST",
+        }
+    }
+
+    /// From the stored code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "LIVE" => Some(PartnerMode::Live),
+            "TEST" => Some(PartnerMode::Test),
+            _ => None,
+        }
+    }
+}
+
 /// A marketplace integrating the service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -126,6 +157,9 @@ pub struct Partner {
     pub allowed_redirect_origins: Vec<String>,
     /// In service or not.
     pub status: PartnerStatus,
+    /// Live or test.
+    #[serde(default)]
+    pub mode: PartnerMode,
     /// When it was created.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -199,6 +233,9 @@ pub struct Member {
     /// When it left.
     #[serde(with = "time::serde::rfc3339::option")]
     pub withdrawn_at: Option<OffsetDateTime>,
+    /// The test clock its checkouts and trades live by (SPEC §16), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_clock: Option<crate::ids::TestClockId>,
 }
 
 /// A person's name as shown to others: the first and last characters (`홍*동`, `김*`).

@@ -102,6 +102,9 @@ pub struct SignupSession {
     /// When it was opened.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The test clock the member will live by (SPEC §16), if the partner asked for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_clock: Option<crate::ids::TestClockId>,
 }
 
 impl SignupSession {

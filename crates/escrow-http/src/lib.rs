@@ -32,7 +32,9 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 pub use state::AppState;
 
-use handlers::{admin, checkout_pages, events, lookups, member, ops, pages, partner, payout_page};
+use handlers::{
+    admin, checkout_pages, events, lookups, member, ops, pages, partner, payout_page, test_clocks,
+};
 
 /// Largest request body accepted (JSON and forms).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -131,6 +133,13 @@ fn partner_routes(cfg: &mut web::ServiceConfig) {
         web::get().to(lookups::partner_trade),
     )
     .route("/api/v1/events", web::get().to(events::list_events))
+    .route("/api/v1/test-clocks", web::post().to(test_clocks::create))
+    .route("/api/v1/test-clocks", web::get().to(test_clocks::list))
+    .route("/api/v1/test-clocks/{id}", web::get().to(test_clocks::get))
+    .route(
+        "/api/v1/test-clocks/{id}/advance",
+        web::post().to(test_clocks::advance),
+    )
     .route(
         "/api/v1/events/{id}/redeliver",
         web::post().to(events::redeliver),
@@ -218,6 +227,10 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/v1/partners/{id}/contract",
             web::get().to(admin::get_contract),
+        )
+        .route(
+            "/admin/v1/partners/{id}/mode",
+            web::put().to(admin::set_mode),
         )
         .route("/admin/v1/trades", web::get().to(admin::search_trades))
         .route("/admin/v1/trades/{id}", web::get().to(admin::get_trade))

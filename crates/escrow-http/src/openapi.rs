@@ -4,7 +4,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::dto;
-use crate::handlers::{admin, events, lookups, member, ops, partner};
+use crate::handlers::{admin, events, lookups, member, ops, partner, test_clocks};
 
 struct Security;
 
@@ -50,7 +50,8 @@ impl Modify for Security {
         member::seller_return_complete, member::put_payout_account, member::get_payout_account,
         lookups::get_checkout, lookups::get_product, lookups::list_products, lookups::stop_product,
         lookups::partner_trade, events::list_events, events::redeliver,
-        admin::create_partner, admin::list_partners, admin::set_contract, admin::get_contract, admin::search_trades,
+        test_clocks::create, test_clocks::list, test_clocks::get, test_clocks::advance,
+        admin::create_partner, admin::list_partners, admin::set_mode, admin::set_contract, admin::get_contract, admin::search_trades,
         admin::get_trade, admin::trade_action, admin::refund_queue, admin::holidays, admin::add_holiday,
         admin::remove_holiday, admin::dead_letters, admin::replay, admin::bank_file,
         admin::payouts_waiting_for_account, admin::refund_done,

@@ -177,7 +177,20 @@ impl LedgerPayoutInstructor {
     pub async fn bank_file(&self, date: Option<Date>) -> Result<String, RepositoryError> {
         use crate::schema::payout_instructions as p;
         let mut conn = self.pool.get().await.map_err(pool_error)?;
-        let mut q = p::table.into_boxed();
+        use crate::schema::{partners, trades};
+        // Test partners' payouts are instructed (their trades complete) but never reach the bank.
+        let test_trades = trades::table
+            .filter(
+                trades::partner_id.eq_any(
+                    partners::table
+                        .filter(partners::mode.eq(escrow_domain::people::PartnerMode::Test.code()))
+                        .select(partners::id),
+                ),
+            )
+            .select(trades::id);
+        let mut q = p::table
+            .filter(diesel::dsl::not(p::trade_id.eq_any(test_trades)))
+            .into_boxed();
         if let Some(d) = date {
             q = q.filter(p::due_date.eq(d));
         }

@@ -57,6 +57,7 @@ pub(crate) struct CheckoutRow {
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
     trade_id: Option<Uuid>,
+    test_clock_id: Option<Uuid>,
 }
 
 fn enum_code<T: serde::Serialize>(v: &T) -> Result<String, RepositoryError> {
@@ -100,6 +101,7 @@ impl CheckoutRow {
             created_at: c.created_at,
             updated_at: c.created_at,
             trade_id: c.trade_id.map(|t| t.0),
+            test_clock_id: c.test_clock.map(|t| t.0),
         })
     }
 }
@@ -137,6 +139,7 @@ impl TryFrom<CheckoutRow> for Checkout {
             expires_at: r.expires_at,
             created_at: r.created_at,
             trade_id: r.trade_id.map(TradeId),
+            test_clock: r.test_clock_id.map(escrow_domain::ids::TestClockId),
         })
     }
 }

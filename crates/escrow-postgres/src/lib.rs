@@ -30,6 +30,7 @@ pub mod rules;
 pub mod schema;
 pub mod sealing;
 mod seller_limits;
+pub mod test_clocks;
 pub mod trades;
 
 #[cfg(feature = "testing")]
@@ -48,4 +49,5 @@ pub use queries::PgTradeQueries;
 pub use request_windows::PgRequestCounter;
 pub use rules::PgRulesRepository;
 pub use sealing::SecretSealer;
+pub use test_clocks::PgTestClocks;
 pub use trades::PgTradeRepository;

@@ -32,6 +32,24 @@ impl PgOutbox {
     }
 }
 
+// When a row about something that happened at `at` is queued and first tried: `at` is a test clock's
+// instant for entities on one (SPEC §16), possibly far in the past or future. The row counts as queued
+// at the later of `at` and the database's now (listed, and retried for 24 hours, from then) and is
+// first tried at the earlier (at once).
+diesel::define_sql_function! {
+    /// The database's `now()` as a `timestamptz`.
+    #[sql_name = "now"]
+    fn database_now() -> diesel::sql_types::Timestamptz;
+}
+diesel::define_sql_function! {
+    /// SQL `GREATEST`.
+    fn greatest(a: diesel::sql_types::Timestamptz, b: diesel::sql_types::Timestamptz) -> diesel::sql_types::Timestamptz;
+}
+diesel::define_sql_function! {
+    /// SQL `LEAST`.
+    fn least(a: diesel::sql_types::Timestamptz, b: diesel::sql_types::Timestamptz) -> diesel::sql_types::Timestamptz;
+}
+
 type Row = (
     i64,
     Uuid,
@@ -297,8 +315,8 @@ pub(crate) async fn insert_partner_event(
             outbox::kind.eq("CALLBACK"),
             outbox::partner_id.eq(partner_id),
             outbox::payload.eq(body.to_stored()),
-            outbox::next_attempt_at.eq(now),
-            outbox::created_at.eq(now),
+            outbox::next_attempt_at.eq(least(database_now(), now)),
+            outbox::created_at.eq(greatest(database_now(), now)),
         ))
         .execute(conn)
         .await
@@ -331,8 +349,8 @@ pub(crate) async fn insert_trade_callback(
             outbox::trade_id.eq(Some(trade.id.0)),
             outbox::sequence.eq(Some(trade.version)),
             outbox::payload.eq(body.to_stored()),
-            outbox::next_attempt_at.eq(now),
-            outbox::created_at.eq(now),
+            outbox::next_attempt_at.eq(least(database_now(), now)),
+            outbox::created_at.eq(greatest(database_now(), now)),
         ))
         .execute(conn)
         .await
@@ -355,8 +373,8 @@ pub(crate) async fn insert_outbox(
             outbox::trade_id.eq(Some(t.trade.id.0)),
             outbox::sequence.eq(Some(t.trade.version)),
             outbox::payload.eq(payload),
-            outbox::next_attempt_at.eq(t.event.at),
-            outbox::created_at.eq(t.event.at),
+            outbox::next_attempt_at.eq(least(database_now(), t.event.at)),
+            outbox::created_at.eq(greatest(database_now(), t.event.at)),
         ))
         .execute(conn)
         .await

@@ -242,14 +242,20 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
 
     async fn expired_checkouts(
         &self,
+        test_clock: Option<escrow_domain::ids::TestClockId>,
         now: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<Checkout>, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
-        checkouts::table
+        let mut q = checkouts::table
             .filter(checkouts::status.eq(CheckoutStatus::Open.code()))
             .filter(checkouts::expires_at.le(now))
-            .order(checkouts::expires_at.asc())
+            .into_boxed();
+        q = match test_clock {
+            Some(c) => q.filter(checkouts::test_clock_id.eq(c.0)),
+            None => q.filter(checkouts::test_clock_id.is_null()),
+        };
+        q.order(checkouts::expires_at.asc())
             .limit(i64::from(limit))
             .select(CheckoutRow::as_select())
             .load(&mut conn)

@@ -15,6 +15,7 @@ diesel::table! {
         allowed_redirect_origins -> Array<Text>,
         status -> Text,
         created_at -> Timestamptz,
+        mode -> Text,
     }
 }
 
@@ -42,6 +43,7 @@ diesel::table! {
         birth_date -> Date,
         created_at -> Timestamptz,
         withdrawn_at -> Nullable<Timestamptz>,
+        test_clock_id -> Nullable<Uuid>,
     }
 }
 
@@ -57,6 +59,7 @@ diesel::table! {
         expires_at -> Timestamptz,
         created_at -> Timestamptz,
         member_key -> Nullable<Text>,
+        test_clock_id -> Nullable<Uuid>,
     }
 }
 
@@ -130,6 +133,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         trade_id -> Nullable<Uuid>,
+        test_clock_id -> Nullable<Uuid>,
     }
 }
 
@@ -182,6 +186,17 @@ diesel::table! {
         snapshot -> Jsonb,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        test_clock_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    test_clocks (id) {
+        id -> Uuid,
+        partner_id -> Uuid,
+        name -> Text,
+        frozen_at -> Timestamptz,
+        created_at -> Timestamptz,
     }
 }
 
@@ -351,6 +366,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     used_signatures,
     journal_postings,
     payout_accounts,
+    test_clocks,
 );
 
 diesel::table! {
@@ -384,6 +400,8 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(payouts, payout_instructions);
+diesel::allow_tables_to_appear_in_same_query!(payout_instructions, trades);
+diesel::allow_tables_to_appear_in_same_query!(payout_instructions, partners);
 
 diesel::table! {
     journal_postings (id) {

@@ -49,6 +49,7 @@ pub(crate) struct TradeRow {
     pub snapshot: serde_json::Value,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    pub test_clock_id: Option<Uuid>,
 }
 
 fn code_of<T: serde::Serialize>(value: &T) -> Result<String, RepositoryError> {
@@ -83,6 +84,7 @@ impl TradeRow {
             snapshot: serde_json::to_value(t).map_err(corrupt)?,
             created_at: t.created_at,
             updated_at: t.updated_at,
+            test_clock_id: t.test_clock.map(|c| c.0),
         })
     }
 }
@@ -458,12 +460,32 @@ impl TradeRepository for PgTradeRepository {
 
     async fn due_timers(
         &self,
+        test_clock: Option<escrow_domain::ids::TestClockId>,
         now: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<DueTimer>, RepositoryError> {
         let mut conn = self.pool.get().await.map_err(pool_error)?;
-        let rows: Vec<(Uuid, Uuid, serde_json::Value, OffsetDateTime)> = trade_timers::table
+        let mut q = trade_timers::table
             .filter(trade_timers::due_at.le(now))
+            .into_boxed();
+        // Trades on a test clock are left to their clock; the real-time jobs see the others.
+        q = match test_clock {
+            Some(c) => q.filter(
+                trade_timers::trade_id.eq_any(
+                    trades::table
+                        .filter(trades::test_clock_id.eq(c.0))
+                        .select(trades::id),
+                ),
+            ),
+            None => q.filter(diesel::dsl::not(
+                trade_timers::trade_id.eq_any(
+                    trades::table
+                        .filter(trades::test_clock_id.is_not_null())
+                        .select(trades::id),
+                ),
+            )),
+        };
+        let rows: Vec<(Uuid, Uuid, serde_json::Value, OffsetDateTime)> = q
             .order(trade_timers::due_at.asc())
             .limit(i64::from(limit))
             .select((

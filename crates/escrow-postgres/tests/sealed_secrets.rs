@@ -22,6 +22,7 @@ fn partner() -> Partner {
         webhook_url: Some("https://market.example/hooks".into()),
         allowed_redirect_origins: vec!["https://market.example".into()],
         status: PartnerStatus::Active,
+        mode: escrow_domain::people::PartnerMode::Live,
         created_at: time::OffsetDateTime::now_utc(),
     }
 }

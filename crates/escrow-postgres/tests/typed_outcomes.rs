@@ -58,6 +58,7 @@ fn session(w: &World, user: &str) -> SignupSession {
         member_id: None,
         expires_at: T0 + Duration::hours(1),
         created_at: T0,
+        test_clock: None,
     }
 }
 

@@ -221,6 +221,10 @@ pub struct GatewaySettings {
     /// The methods it serves (`CARD`, `BANK_TRANSFER`, `VIRTUAL_ACCOUNT`); all when absent.
     #[serde(default)]
     pub methods: Option<Vec<escrow_domain::contract::PaymentMethod>>,
+    /// A simulator reached over the network (a `remote` gateway) that serves test partners only
+    /// (SPEC §16): never routed to for live partners.
+    #[serde(default)]
+    pub test_partners: bool,
 }
 
 fn default_gateway_timeout_ms() -> u64 {
@@ -242,6 +246,7 @@ impl GatewaySettings {
             currency: "KRW".into(),
             request_timeout_ms: default_gateway_timeout_ms(),
             methods: None,
+            test_partners: false,
         }
     }
 
@@ -264,6 +269,11 @@ impl GatewaySettings {
             store_id: store_id.into(),
             ..GatewaySettings::sandbox()
         }
+    }
+
+    /// Whether it reaches a simulator: started in-process, or a remote one for test partners.
+    pub fn is_simulator(&self) -> bool {
+        self.mode == PeerMode::Simulator || self.test_partners
     }
 
     /// The methods it serves.

@@ -1,6 +1,7 @@
 //! The payment gateways of one deployment, built from configuration: one adapter per configured
 //! gateway (its kind names the adapter crate), the simulators of those in `simulator` mode, and the
-//! routing of each method to the first gateway that lists it. Adding a PG is an adapter crate, a
+//! routing of each method to the first gateway that lists it. Test partners are routed only to the
+//! simulators; live partners never to a simulator while any gateway is remote. Adding a PG is an adapter crate, a
 //! `GatewayKind` variant and configuration; nothing else in the wiring changes.
 
 use std::net::TcpListener;
@@ -17,8 +18,11 @@ use crate::config::{GatewayKind, GatewaySettings, PeerMode};
 pub struct Gateways {
     /// One adapter per configured gateway.
     pub adapters: Vec<Arc<dyn PaymentGateway>>,
-    /// Method → gateway, in configuration order.
+    /// Method → gateway for live partners, in configuration order: the remote gateways (every
+    /// gateway when all are simulators, as in the sandbox).
     pub routing: PaymentRouting,
+    /// Method → gateway for test partners (SPEC §16): the simulators only.
+    pub test_routing: PaymentRouting,
     /// The simulators started for gateways in `simulator` mode (they stop when dropped).
     pub simulators: Vec<SimulatorHandle>,
 }
@@ -29,8 +33,11 @@ pub fn build(settings: &[GatewaySettings]) -> std::io::Result<Gateways> {
     let mut gateways = Gateways {
         adapters: Vec::new(),
         routing: PaymentRouting::default(),
+        test_routing: PaymentRouting::default(),
         simulators: Vec::new(),
     };
+    // Live partners never reach a simulator while a real PG is configured.
+    let any_real = settings.iter().any(|g| !g.is_simulator());
     for g in settings {
         let adapter: Arc<dyn PaymentGateway> =
             match g.kind {
@@ -71,7 +78,12 @@ pub fn build(settings: &[GatewaySettings]) -> std::io::Result<Gateways> {
                 }
             };
         gateways.adapters.push(adapter);
-        gateways.routing.add(&g.name, &g.served_methods());
+        if g.is_simulator() {
+            gateways.test_routing.add(&g.name, &g.served_methods());
+        }
+        if !g.test_partners && (!g.is_simulator() || !any_real) {
+            gateways.routing.add(&g.name, &g.served_methods());
+        }
     }
     Ok(gateways)
 }

@@ -50,6 +50,8 @@ pub struct ServerParts {
     pub job_interval: Option<Duration>,
     /// Sends AlimTalks.
     pub alimtalk: Arc<dyn AlimTalkSender>,
+    /// Sends test partners' AlimTalks: the AlimTalk simulator (SPEC §16); `None`: they are not sent.
+    pub test_alimtalk: Option<Arc<dyn AlimTalkSender>>,
     /// Posts partner callbacks.
     pub callbacks: Arc<dyn CallbackSender>,
     /// Partners' own AlimTalk template codes.
@@ -308,21 +310,29 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
     ));
     let checkout_repo = Arc::new(PgCheckoutRepository::new(pool.clone()));
     let clock = parts.clock.clone();
-    let trades = Arc::new(TradeService::new(trade_repo, rules.clone(), clock.clone()));
+    let test_clocks = Arc::new(escrow_postgres::PgTestClocks::new(pool.clone()));
+    let trades = Arc::new(
+        TradeService::new(trade_repo, rules.clone(), clock.clone())
+            .with_test_clocks(test_clocks.clone()),
+    );
     let gateways = gateways::build(&parts.gateways)?;
-    let checkouts = Arc::new(CheckoutService::new(
-        CheckoutPorts {
-            members: directory.clone(),
-            products: directory.clone(),
-            checkouts: checkout_repo.clone(),
-            records: checkout_repo.clone(),
-            rules: rules.clone(),
-        },
-        trades.clone(),
-        gateways.adapters.clone(),
-        gateways.routing,
-        clock.clone(),
-    ));
+    let checkouts = Arc::new(
+        CheckoutService::new(
+            CheckoutPorts {
+                members: directory.clone(),
+                products: directory.clone(),
+                checkouts: checkout_repo.clone(),
+                records: checkout_repo.clone(),
+                rules: rules.clone(),
+            },
+            trades.clone(),
+            gateways.adapters.clone(),
+            gateways.routing,
+            clock.clone(),
+        )
+        .with_test_clocks(test_clocks.clone())
+        .with_test_routing(gateways.test_routing),
+    );
     let outbox_store = Arc::new(PgOutbox::new(pool.clone()));
     let metrics = Metrics::new();
     let money_out = Arc::new(PgMoneyOut::new(pool.clone(), trade_document()));
@@ -332,14 +342,17 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
     let jobs = Arc::new(Jobs {
         trades: trades.clone(),
         checkouts: checkouts.clone(),
-        outbox: Arc::new(OutboxWorker::new(
-            outbox_store.clone(),
-            directory.clone(),
-            directory.clone(),
-            parts.alimtalk,
-            parts.callbacks,
-            clock.clone(),
-            parts.template_overrides,
+        outbox: Arc::new(outbox_worker(
+            OutboxWorker::new(
+                outbox_store.clone(),
+                directory.clone(),
+                directory.clone(),
+                parts.alimtalk,
+                parts.callbacks,
+                clock.clone(),
+                parts.template_overrides,
+            ),
+            parts.test_alimtalk,
         )),
         store: outbox_store.clone(),
         refunds: Arc::new(RefundService::new(
@@ -390,6 +403,13 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         public_base_url: parts.public_base_url.trim_end_matches('/').to_owned(),
         metrics,
         settlements: Arc::new(Settlements::new(ledger)),
+        test_clocks: Arc::new(escrow_domain::services::TestClockService::new(
+            test_clocks.clone(),
+            trades.clone(),
+            checkouts.clone(),
+            clock.clone(),
+        )),
+        test_clock_repo: test_clocks,
         limiter: Arc::new(escrow_domain::rate_limit::RequestLimiter::new(
             request_counter,
             rules.clone(),
@@ -415,6 +435,17 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         jobs,
         gateway_simulators: gateways.simulators,
     })
+}
+
+/// The outbox worker, sending test partners' AlimTalks to `test_alimtalk` when there is one.
+fn outbox_worker(
+    worker: OutboxWorker,
+    test_alimtalk: Option<Arc<dyn AlimTalkSender>>,
+) -> OutboxWorker {
+    match test_alimtalk {
+        Some(sender) => worker.with_test_alimtalk(sender),
+        None => worker,
+    }
 }
 
 /// Serves `state` on `listener` with `workers` threads; answers the base URL, the handle and the task.

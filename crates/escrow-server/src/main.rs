@@ -273,6 +273,7 @@ async fn launch(
         timeout: Duration::from_millis(a.timeout_ms),
     })
     .unwrap_or_else(|e| fail(format!("AlimTalk client: {e}")));
+    let alimtalk: Arc<dyn escrow_domain::delivery::AlimTalkSender> = Arc::new(alimtalk);
     let v = &settings.account_verifier;
     let (verifier_url, account_sim) = if v.mode == escrow_server::config::PeerMode::Simulator {
         let sim = escrow_accountcheck::simulator::AccountSimulator::start(
@@ -308,7 +309,10 @@ async fn launch(
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
             job_interval: (scheduled && settings.jobs.enabled)
                 .then(|| Duration::from_secs(settings.jobs.interval_seconds)),
-            alimtalk: Arc::new(alimtalk),
+            test_alimtalk: alimtalk_sim
+                .is_some()
+                .then(|| -> Arc<dyn escrow_domain::delivery::AlimTalkSender> { alimtalk.clone() }),
+            alimtalk,
             callbacks: Arc::new(callbacks),
             template_overrides: settings.alimtalk.overrides(),
             account_verifier: Arc::new(account_verifier),
@@ -428,6 +432,7 @@ async fn partner_command(env: Env, command: PartnerCommand) -> std::io::Result<(
                 webhook_url,
                 allowed_redirect_origins: origins,
                 status: PartnerStatus::Active,
+                mode: escrow_domain::people::PartnerMode::Live,
                 created_at: time::OffsetDateTime::now_utc(),
             };
             let api_secret = format!(

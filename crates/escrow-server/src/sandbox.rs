@@ -160,6 +160,7 @@ pub async fn seed(
                 "http://localhost:3000".into(),
             ],
             status: PartnerStatus::Active,
+            mode: escrow_domain::people::PartnerMode::Test,
             created_at: time::OffsetDateTime::now_utc(),
         };
         let secrets = PartnerSecrets {

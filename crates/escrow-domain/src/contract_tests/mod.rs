@@ -210,14 +210,14 @@ pub async fn timers_are_listed_when_due_and_replaced_by_transitions(h: &dyn Trad
             .collect()
     };
     assert!(due_for(
-        repo.due_timers(OPENED_AT + Duration::hours(4), 1000)
+        repo.due_timers(None, OPENED_AT + Duration::hours(4), 1000)
             .await
             .expect("due")
     )
     .is_empty());
     assert_eq!(
         due_for(
-            repo.due_timers(OPENED_AT + Duration::hours(6), 1000)
+            repo.due_timers(None, OPENED_AT + Duration::hours(6), 1000)
                 .await
                 .expect("due")
         ),
@@ -225,7 +225,7 @@ pub async fn timers_are_listed_when_due_and_replaced_by_transitions(h: &dyn Trad
     );
     assert_eq!(
         due_for(
-            repo.due_timers(OPENED_AT + Duration::hours(25), 1000)
+            repo.due_timers(None, OPENED_AT + Duration::hours(25), 1000)
                 .await
                 .expect("due")
         )
@@ -242,7 +242,7 @@ pub async fn timers_are_listed_when_due_and_replaced_by_transitions(h: &dyn Trad
         .expect("deposit");
     repo.save_transition(&paid).await.expect("save");
     assert!(due_for(
-        repo.due_timers(OPENED_AT + Duration::hours(25), 1000)
+        repo.due_timers(None, OPENED_AT + Duration::hours(25), 1000)
             .await
             .expect("due")
     )

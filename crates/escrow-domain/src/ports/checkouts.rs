@@ -88,9 +88,11 @@ pub trait PaymentRecords: Send + Sync {
         outcome: &str,
         failure_code: Option<String>,
     ) -> Result<(), RepositoryError>;
-    /// Open checkouts whose time ran out before `now`.
+    /// Open checkouts whose time ran out before `now`: those on no test clock (`test_clock`
+    /// `None`), or those on that test clock.
     async fn expired_checkouts(
         &self,
+        test_clock: Option<crate::ids::TestClockId>,
         now: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<Checkout>, RepositoryError>;

@@ -43,6 +43,12 @@ pub trait PartnerRepository: Send + Sync {
     ) -> Result<Stored, RepositoryError>;
     /// Every partner.
     async fn list(&self) -> Result<Vec<Partner>, RepositoryError>;
+    /// Switches the partner `id` to `mode` (SPEC §16); false when there is no such partner.
+    async fn set_mode(
+        &self,
+        id: PartnerId,
+        mode: crate::people::PartnerMode,
+    ) -> Result<bool, RepositoryError>;
     /// Records a request signature; false when it was already used (a replay).
     async fn record_signature(
         &self,

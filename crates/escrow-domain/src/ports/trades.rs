@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{PageCursor, RepositoryError};
-use crate::ids::{MemberId, PartnerId, TradeId};
+use crate::ids::{MemberId, PartnerId, TestClockId, TradeId};
 use crate::trade::{Timer, Trade, TradeEvent, TradeStatus, Transition};
 
 /// A trade whose timer is due.
@@ -39,9 +39,11 @@ pub trait TradeRepository: Send + Sync {
     /// Stores an applied command with everything it causes.
     async fn save_transition(&self, transition: &Transition) -> Result<(), RepositoryError>;
 
-    /// Timers due at `now`, oldest first, at most `limit`.
+    /// Timers due at `now`, oldest first, at most `limit`: of the trades on no test clock
+    /// (`test_clock` `None`, the real-time jobs), or of the trades on that test clock.
     async fn due_timers(
         &self,
+        test_clock: Option<TestClockId>,
         now: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<DueTimer>, RepositoryError>;

@@ -139,6 +139,19 @@ impl MemberService {
         partner_user_id: &str,
         return_url: &str,
     ) -> Result<SignupSession, MemberError> {
+        self.open_signup_on(partner, partner_user_id, return_url, None)
+            .await
+    }
+
+    /// Like [`MemberService::open_signup`], for a member who will live on `test_clock` (the caller
+    /// checked that the clock is the partner's, SPEC §16).
+    pub async fn open_signup_on(
+        &self,
+        partner: &Partner,
+        partner_user_id: &str,
+        return_url: &str,
+        test_clock: Option<crate::ids::TestClockId>,
+    ) -> Result<SignupSession, MemberError> {
         if !return_url_allowed(partner, return_url) {
             return Err(MemberError::ReturnUrlNotAllowed);
         }
@@ -169,6 +182,7 @@ impl MemberService {
             member_id: None,
             expires_at: now + SIGNUP_SESSION_TTL,
             created_at: now,
+            test_clock,
         };
         self.members.open_signup(&session).await?;
         Ok(session)
@@ -247,6 +261,7 @@ impl MemberService {
             birth_date: identity.birth_date,
             created_at: now,
             withdrawn_at: None,
+            test_clock: session.test_clock,
         };
         let terms: Vec<AgreedTerm> = REQUIRED_TERMS
             .iter()
@@ -403,6 +418,7 @@ mod tests {
             webhook_url: None,
             allowed_redirect_origins: vec!["https://market.example".into()],
             status: PartnerStatus::Active,
+            mode: crate::people::PartnerMode::Live,
             created_at: datetime!(2025-01-01 0:00 UTC),
         }
     }
@@ -466,6 +482,7 @@ mod tests {
                 member_id: None,
                 expires_at: datetime!(2025-03-06 10:30 +9),
                 created_at: datetime!(2025-03-06 10:00 +9),
+                test_clock: None,
             }))
         });
         repo.expect_complete_signup().never();

@@ -8,6 +8,7 @@ mod outbox;
 mod payments;
 mod payout_accounts;
 mod refunds;
+mod test_clocks;
 mod trades;
 
 pub use catalog::{ProductError, ProductPage, ProductService, ProductUpsert};
@@ -24,4 +25,5 @@ pub use payments::{
 };
 pub use payout_accounts::{PayoutAccountError, PayoutAccountService};
 pub use refunds::{PayoutRun, PayoutService, RefundRun, RefundService};
+pub use test_clocks::{TestClockService, CLOCK_JOB};
 pub use trades::{DueRun, TradeService, TradeServiceError};

@@ -40,6 +40,8 @@ pub struct OutboxWorker {
     members: Arc<dyn MemberRepository>,
     partners: Arc<dyn PartnerRepository>,
     alimtalk: Arc<dyn AlimTalkSender>,
+    /// Where test partners' AlimTalks go (the simulator); none: they are not sent.
+    test_alimtalk: Option<Arc<dyn AlimTalkSender>>,
     callbacks: Arc<dyn CallbackSender>,
     clock: Arc<dyn Clock>,
     overrides: TemplateOverrides,
@@ -68,24 +70,56 @@ impl OutboxWorker {
             members,
             partners,
             alimtalk,
+            test_alimtalk: None,
             callbacks,
             clock,
             overrides,
         }
     }
 
+    /// Test partners' AlimTalks go to `sender` (the AlimTalk simulator, SPEC §16); without one they
+    /// are recorded as skipped, never sent to real phones.
+    pub fn with_test_alimtalk(mut self, sender: Arc<dyn AlimTalkSender>) -> Self {
+        self.test_alimtalk = Some(sender);
+        self
+    }
+
     async fn deliver(&self, m: &OutboxMessage) -> Result<Option<String>, DeliveryError> {
         match &m.payload {
-            OutboxPayload::AlimTalk(a) => self.send_alimtalk(m, a).await.map(|()| None),
+            OutboxPayload::AlimTalk(a) => self.send_alimtalk(m, a).await,
             OutboxPayload::Callback(c) => self.send_callback(m, c).await,
         }
+    }
+
+    /// The sender for the partner's AlimTalks: live partners' go to the provider, test partners'
+    /// only to the simulator. `Err(reason)` when there is none to use.
+    async fn alimtalk_sender_for(
+        &self,
+        m: &OutboxMessage,
+    ) -> Result<Result<&Arc<dyn AlimTalkSender>, String>, DeliveryError> {
+        let (partner, _) = self
+            .partners
+            .get(m.partner_id)
+            .await
+            .map_err(|e| DeliveryError::Transient(e.to_string()))?
+            .ok_or_else(|| DeliveryError::Permanent("the partner does not exist".into()))?;
+        Ok(match partner.mode {
+            crate::people::PartnerMode::Live => Ok(&self.alimtalk),
+            crate::people::PartnerMode::Test => self.test_alimtalk.as_ref().ok_or_else(|| {
+                "a test partner's AlimTalk: no AlimTalk simulator configured".into()
+            }),
+        })
     }
 
     async fn send_alimtalk(
         &self,
         m: &OutboxMessage,
         a: &QueuedAlimTalk,
-    ) -> Result<(), DeliveryError> {
+    ) -> Result<Option<String>, DeliveryError> {
+        let sender = match self.alimtalk_sender_for(m).await? {
+            Ok(sender) => sender,
+            Err(skipped) => return Ok(Some(skipped)),
+        };
         let template = a.template;
         let member = self
             .members
@@ -99,7 +133,7 @@ impl OutboxWorker {
             .get(&m.partner_id)
             .and_then(|o| o.get(&template))
             .cloned();
-        self.alimtalk
+        sender
             .send(&AlimTalkMessage {
                 idempotency_key: m.event_id.to_string(),
                 partner_id: m.partner_id,
@@ -112,6 +146,7 @@ impl OutboxWorker {
                     .map_or_else(|| m.event_id.to_string(), |t| t.to_string()),
             })
             .await
+            .map(|()| None)
     }
 
     async fn send_callback(

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::ids::{MemberId, PartnerId, TradeId};
+use crate::ids::{MemberId, PartnerId, TestClockId, TradeId};
 use crate::ports::{Clock, RepositoryError, RulesRepository, TradeRepository};
+use crate::test_clock::{ClockTime, TestClockRepository};
 use crate::trade::{
     Actor, ActorRole, OpenTrade, Trade, TradeCommand, TradeRules, Transition, TransitionError,
 };
@@ -41,7 +42,7 @@ impl From<RepositoryError> for TradeServiceError {
 pub struct TradeService {
     trades: Arc<dyn TradeRepository>,
     rules: Arc<dyn RulesRepository>,
-    clock: Arc<dyn Clock>,
+    time: ClockTime,
 }
 
 /// What one pass over due timers did.
@@ -63,8 +64,14 @@ impl TradeService {
         TradeService {
             trades,
             rules,
-            clock,
+            time: ClockTime::real(clock),
         }
+    }
+
+    /// Trades on test clocks live by them (SPEC §16).
+    pub fn with_test_clocks(mut self, clocks: Arc<dyn TestClockRepository>) -> Self {
+        self.time = self.time.and_test_clocks(clocks);
+        self
     }
 
     /// The trade `trade_id` of `partner_id`.
@@ -118,16 +125,14 @@ impl TradeService {
 
     /// Opens the trade of an approved payment and stores it.
     pub async fn open(&self, open: OpenTrade) -> Result<Transition, TradeServiceError> {
-        let contract = self
-            .rules
-            .contract_of(open.partner_id, self.clock.now())
-            .await?;
+        let now = self.time.now_on(open.test_clock).await?;
+        let contract = self.rules.contract_of(open.partner_id, now).await?;
         let calendar = self.rules.calendar().await?;
         let rules = TradeRules {
             contract: &contract,
             calendar: &calendar,
         };
-        let transition = Trade::open(open, self.clock.now(), &rules)?;
+        let transition = Trade::open(open, now, &rules)?;
         self.trades.insert_opened(&transition).await?;
         Ok(transition)
     }
@@ -160,7 +165,9 @@ impl TradeService {
         command: TradeCommand,
     ) -> Result<Transition, TradeServiceError> {
         let (partner_id, trade_id) = (loaded.partner_id, loaded.id);
-        let contract = self.rules.contract_of(partner_id, self.clock.now()).await?;
+        // A trade on a test clock acts at its clock's instant (SPEC §16).
+        let now = self.time.now_on(loaded.test_clock).await?;
+        let contract = self.rules.contract_of(partner_id, now).await?;
         let calendar = self.rules.calendar().await?;
         let rules = TradeRules {
             contract: &contract,
@@ -175,7 +182,7 @@ impl TradeService {
                     .await?
                     .ok_or(TradeServiceError::NotFound)?;
             }
-            let transition = match trade.apply(command.clone(), actor, self.clock.now(), &rules) {
+            let transition = match trade.apply(command.clone(), actor, now, &rules) {
                 Ok(t) => t,
                 Err(TransitionError::NotParticipant) => return Err(TradeServiceError::NotFound),
                 Err(e) => return Err(e.into()),
@@ -194,9 +201,34 @@ impl TradeService {
     /// Idempotent: a timer whose trade moved on, is held or was handled by another instance is
     /// skipped, never applied twice (the optimistic version check sees to that).
     pub async fn run_due_timers(&self, job: &str, limit: u32) -> Result<DueRun, TradeServiceError> {
-        let now = self.clock.now();
+        self.run_due_timers_on(None, job, limit).await
+    }
+
+    /// When the timers of `test_clock`'s trades fall due, up to `until`, earliest first (at most a
+    /// thousand).
+    pub async fn due_instants_on(
+        &self,
+        test_clock: TestClockId,
+        until: time::OffsetDateTime,
+    ) -> Result<Vec<time::OffsetDateTime>, TradeServiceError> {
+        let due = self
+            .trades
+            .due_timers(Some(test_clock), until, 1_000)
+            .await?;
+        Ok(due.into_iter().map(|d| d.timer.due).collect())
+    }
+
+    /// Like [`TradeService::run_due_timers`], for the trades of `test_clock` at its instant (`None`:
+    /// the trades on no clock, in real time).
+    pub async fn run_due_timers_on(
+        &self,
+        test_clock: Option<TestClockId>,
+        job: &str,
+        limit: u32,
+    ) -> Result<DueRun, TradeServiceError> {
+        let now = self.time.now_on(test_clock).await?;
         let mut run = DueRun::default();
-        for due in self.trades.due_timers(now, limit).await? {
+        for due in self.trades.due_timers(test_clock, now, limit).await? {
             let actor = Actor::Batch(job.to_owned());
             match self
                 .run(
@@ -375,7 +407,7 @@ mod tests {
         ];
         let mut repo = MockTradeRepository::new();
         repo.expect_due_timers()
-            .returning(move |_, _| Ok(due.clone()));
+            .returning(move |_, _, _| Ok(due.clone()));
         let (a, b) = (cancelled.clone(), held.clone());
         repo.expect_get()
             .returning(move |_, id| Ok(Some(if id == a.id { a.clone() } else { b.clone() })));

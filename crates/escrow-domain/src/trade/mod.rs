@@ -162,6 +162,8 @@ pub struct OpenTrade {
     /// The PG transaction that paid (refunds go to it; any other transaction of the checkout that
     /// captures money is a late confirmation and refunded).
     pub payment_transaction_id: Option<String>,
+    /// The test clock of the checkout, if any.
+    pub test_clock: Option<crate::ids::TestClockId>,
 }
 
 /// A trade. Change it only through [`Trade::apply`]; fields are public so adapters can store and
@@ -243,6 +245,9 @@ pub struct Trade {
     pub updated_at: OffsetDateTime,
     /// Incremented by every applied command; the sequence of its events and callbacks.
     pub version: i64,
+    /// The test clock it lives by (SPEC §16), if its buyer is on one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_clock: Option<crate::ids::TestClockId>,
 }
 
 /// One recorded change (who, when, from, to, reason).
@@ -414,6 +419,7 @@ impl Trade {
             returned_at: None,
             updated_at: now,
             version: 1,
+            test_clock: open.test_clock,
         };
         let template = if virtual_account {
             AlimTalkTemplate::BuyerDepositAccount
@@ -535,6 +541,7 @@ pub(crate) mod tests_support {
             deposit_account: (method == PaymentMethod::VirtualAccount)
                 .then(|| "국민은행 123-456-789".into()),
             payment_transaction_id: None,
+            test_clock: None,
         }
     }
 

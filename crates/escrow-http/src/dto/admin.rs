@@ -15,6 +15,18 @@ pub struct PartnerCreateRequest {
     pub webhook_url: Option<String>,
     /// Origins its return URLs may use (`https://market.example`).
     pub allowed_redirect_origins: Vec<String>,
+    /// `LIVE` (default) or `TEST` (SPEC §16: simulators only, test clocks).
+    #[schema(pattern = "^(LIVE|TEST)$")]
+    pub mode: Option<String>,
+}
+
+/// `PUT /admin/v1/partners/{id}/mode`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PartnerModeRequest {
+    /// `LIVE` or `TEST`.
+    #[schema(pattern = "^(LIVE|TEST)$")]
+    pub mode: String,
 }
 
 /// A partner and its credentials, shown once.
@@ -51,6 +63,8 @@ pub struct PartnerView {
     pub allowed_redirect_origins: Vec<String>,
     /// `ACTIVE` or `SUSPENDED`.
     pub status: String,
+    /// `LIVE` or `TEST`.
+    pub mode: String,
 }
 
 /// `POST /admin/v1/holidays`.

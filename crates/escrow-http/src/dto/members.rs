@@ -20,6 +20,8 @@ pub struct SignupRequest {
         pattern = r"^https?://[^\s\x00-\x1f\x7f/?#@]+([/?#][^\s\x00-\x1f\x7f]*)?$"
     )]
     pub return_url: String,
+    /// Test partners: the test clock the member will live by (its checkouts and trades follow it).
+    pub test_clock_id: Option<String>,
 }
 
 /// A signup session was opened.

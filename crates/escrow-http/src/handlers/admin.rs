@@ -60,6 +60,7 @@ pub async fn create_partner(
             return Err(ApiError::invalid("webhookUrl", "an http(s) URL"));
         }
     }
+    let mode = partner_mode(r.mode.as_deref().unwrap_or("LIVE"))?;
     let partner = Partner {
         id: PartnerId::random(),
         code: code.clone(),
@@ -72,6 +73,7 @@ pub async fn create_partner(
             .map(|o| o.trim_end_matches('/').to_owned())
             .collect(),
         status: PartnerStatus::Active,
+        mode,
         created_at: state.clock.now(),
     };
     let api_secret = random_secret("sk_");
@@ -119,6 +121,7 @@ pub async fn list_partners(
                 webhook_url: p.webhook_url,
                 allowed_redirect_origins: p.allowed_redirect_origins,
                 status: p.status.code().to_owned(),
+                mode: p.mode.code().to_owned(),
             })
             .collect::<Vec<_>>(),
     ))
@@ -155,6 +158,30 @@ pub async fn set_contract(
         .await?;
     Ok(HttpResponse::Ok()
         .json(serde_json::json!({ "partnerId": id, "version": version, "contract": contract })))
+}
+
+fn partner_mode(raw: &str) -> Result<escrow_domain::people::PartnerMode, ApiError> {
+    escrow_domain::people::PartnerMode::from_code(raw)
+        .ok_or_else(|| ApiError::invalid("mode", "LIVE or TEST"))
+}
+
+/// Switches a partner between live and test (SPEC §16).
+#[utoipa::path(put, path = "/admin/v1/partners/{id}/mode", tag = "admin", security(("admin_key" = [])),
+    params(("id" = String, Path)), request_body = crate::dto::PartnerModeRequest,
+    responses((status = 200, body = Object), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn set_mode(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = partner_id(&path)?;
+    let r: crate::dto::PartnerModeRequest = parse_json(&body)?;
+    let mode = partner_mode(&r.mode)?;
+    if !state.partners.set_mode(id, mode).await? {
+        return Err(ApiError::not_found("partner"));
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "partnerId": id, "mode": mode.code() })))
 }
 
 /// A partner's contract in force.

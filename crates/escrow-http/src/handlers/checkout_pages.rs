@@ -142,7 +142,11 @@ pub async fn checkout_page(
     let Ok(c) = state.checkouts.checkout(cid).await else {
         return bad_link();
     };
-    let now = state.clock.now();
+    let now = state
+        .checkouts
+        .now_of(&c)
+        .await
+        .unwrap_or_else(|_| state.clock.now());
     if c.status != CheckoutStatus::Open || c.expires_at <= now {
         return closed(&c);
     }

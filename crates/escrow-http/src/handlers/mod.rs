@@ -10,3 +10,4 @@ pub mod ops;
 pub mod pages;
 pub mod partner;
 pub mod payout_page;
+pub mod test_clocks;

@@ -241,11 +241,11 @@ fn read_signup_form(
     }
     let phone = PhoneNumber::new(f.phone).ok();
     if phone.is_none() {
-        f.phone_error = Some("휴대폰 번호를 01012345678처럼 숫자로 입력해 주세요.");
+        f.phone_error = Some("휴대폰 번호를 확인해 주세요. 01012345678처럼 숫자로 입력해 주세요.");
     }
     let name = f.name.trim();
     if name.is_empty() || name.chars().count() > 50 || name.chars().any(char::is_control) {
-        f.name_error = Some("이름을 50자 이내로 입력해 주세요.");
+        f.name_error = Some("이름을 확인해 주세요. 50자 이내의 글자로 입력해 주세요.");
     }
     (f, birth_date.zip(phone))
 }

@@ -4,7 +4,7 @@ use diesel::{
     BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper,
 };
 use diesel_async::RunQueryDsl;
-use escrow_domain::ids::{MemberId, PartnerId};
+use escrow_domain::ids::{MemberId, PartnerId, TestClockId};
 use escrow_domain::people::{Member, MemberStatus, PhoneNumber};
 use escrow_domain::ports::{RepositoryError, SignupCompletion, Stored};
 use time::OffsetDateTime;
@@ -36,6 +36,7 @@ struct MemberRow {
     birth_date: time::Date,
     created_at: OffsetDateTime,
     withdrawn_at: Option<OffsetDateTime>,
+    test_clock_id: Option<Uuid>,
 }
 
 impl MemberRow {
@@ -51,6 +52,7 @@ impl MemberRow {
             birth_date: m.birth_date,
             created_at: m.created_at,
             withdrawn_at: m.withdrawn_at,
+            test_clock_id: m.test_clock.map(|c| c.0),
         }
     }
 
@@ -67,6 +69,7 @@ impl MemberRow {
                 birth_date: self.birth_date,
                 created_at: self.created_at,
                 withdrawn_at: self.withdrawn_at,
+                test_clock: self.test_clock_id.map(TestClockId),
             },
             self.member_key_hash,
         ))
@@ -85,6 +88,7 @@ struct SessionRow {
     member_id: Option<Uuid>,
     expires_at: OffsetDateTime,
     created_at: OffsetDateTime,
+    test_clock_id: Option<Uuid>,
 }
 
 impl SessionRow {
@@ -100,6 +104,7 @@ impl SessionRow {
             member_id: self.member_id.map(MemberId),
             expires_at: self.expires_at,
             created_at: self.created_at,
+            test_clock: self.test_clock_id.map(TestClockId),
         })
     }
 }
@@ -245,6 +250,7 @@ impl MemberRepository for Directory {
                 signup_sessions::status.eq(s.status.code()),
                 signup_sessions::expires_at.eq(s.expires_at),
                 signup_sessions::created_at.eq(s.created_at),
+                signup_sessions::test_clock_id.eq(s.test_clock.map(|c| c.0)),
             ))
             .execute(&mut conn)
             .await

@@ -3,7 +3,7 @@
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, SelectableHelper};
 use diesel_async::RunQueryDsl;
 use escrow_domain::ids::PartnerId;
-use escrow_domain::people::{Partner, PartnerSecrets, PartnerStatus, Secret};
+use escrow_domain::people::{Partner, PartnerMode, PartnerSecrets, PartnerStatus, Secret};
 use escrow_domain::ports::{RepositoryError, Stored};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -32,6 +32,7 @@ struct PartnerRow {
     allowed_redirect_origins: Vec<String>,
     status: String,
     created_at: OffsetDateTime,
+    mode: String,
 }
 
 impl PartnerRow {
@@ -66,6 +67,7 @@ impl PartnerRow {
                 allowed_redirect_origins: self.allowed_redirect_origins,
                 status: PartnerStatus::from_code(&self.status)
                     .ok_or_else(|| corrupt("partner status"))?,
+                mode: PartnerMode::from_code(&self.mode).ok_or_else(|| corrupt("partner mode"))?,
                 created_at: self.created_at,
             },
             secrets,
@@ -160,6 +162,7 @@ impl Directory {
                 allowed_redirect_origins: p.allowed_redirect_origins.clone(),
                 status: p.status.code().to_owned(),
                 created_at: p.created_at,
+                mode: p.mode.code().to_owned(),
             })
             .execute(&mut conn)
             .await;
@@ -223,6 +226,16 @@ impl PartnerRepository for Directory {
         secrets: &PartnerSecrets,
     ) -> Result<Stored, RepositoryError> {
         self.create_partner(partner, secrets).await
+    }
+
+    async fn set_mode(&self, id: PartnerId, mode: PartnerMode) -> Result<bool, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let n = diesel::update(partners::table.filter(partners::id.eq(id.0)))
+            .set(partners::mode.eq(mode.code()))
+            .execute(&mut conn)
+            .await
+            .map_err(storage_error)?;
+        Ok(n == 1)
     }
 
     async fn list(&self) -> Result<Vec<Partner>, RepositoryError> {

@@ -52,6 +52,7 @@ impl World {
             webhook_url: Some("http://127.0.0.1:9/hook".into()),
             allowed_redirect_origins: vec!["https://market.example".into()],
             status: PartnerStatus::Active,
+            mode: escrow_domain::people::PartnerMode::Live,
             created_at: T0,
         };
         directory
@@ -93,6 +94,7 @@ impl World {
             birth_date: date!(1990 - 01 - 01),
             created_at: T0,
             withdrawn_at: None,
+            test_clock: None,
         };
         self.directory.create_member(&m, "hash").await.unwrap();
         m
@@ -164,6 +166,7 @@ impl World {
             expires_at: at + Duration::minutes(30),
             created_at: at,
             trade_id: None,
+            test_clock: None,
         }
     }
 
@@ -191,6 +194,7 @@ impl World {
             deposit_account: (method == PaymentMethod::VirtualAccount)
                 .then(|| "국민은행 123-456".into()),
             payment_transaction_id: None,
+            test_clock: None,
         }
     }
 }

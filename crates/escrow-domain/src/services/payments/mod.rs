@@ -18,6 +18,7 @@ use crate::ports::{
 };
 use crate::quote::QuoteError;
 use crate::services::trades::TradeService;
+use crate::test_clock::{ClockTime, TestClockRepository};
 
 /// How long after a checkout ended its PG transactions are queried again for late captures.
 pub const RECONCILIATION_HOURS: i64 = 24;
@@ -152,7 +153,9 @@ pub struct CheckoutService {
     trades: Arc<TradeService>,
     gateways: Vec<Arc<dyn PaymentGateway>>,
     routing: PaymentRouting,
-    clock: Arc<dyn Clock>,
+    /// Test partners' routing: simulators only (SPEC §16); empty unless set.
+    test_routing: PaymentRouting,
+    time: ClockTime,
 }
 
 /// Where a PG sends the buyer back and posts its notification for one checkout: built by the adapter
@@ -197,8 +200,35 @@ impl CheckoutService {
             trades,
             gateways,
             routing,
-            clock,
+            test_routing: PaymentRouting::default(),
+            time: ClockTime::real(clock),
         }
+    }
+
+    /// Checkouts on test clocks live by them (SPEC §16).
+    pub fn with_test_clocks(mut self, clocks: Arc<dyn TestClockRepository>) -> Self {
+        self.time = self.time.and_test_clocks(clocks);
+        self
+    }
+
+    /// Test partners' payments go only where `routing` says (the simulators); without it a test
+    /// partner cannot pay (`PAYMENT_METHOD_UNAVAILABLE`), never through a live gateway.
+    pub fn with_test_routing(mut self, routing: PaymentRouting) -> Self {
+        self.test_routing = routing;
+        self
+    }
+
+    /// The routing for `partner`'s checkouts.
+    fn routing_for(&self, partner: &crate::people::Partner) -> &PaymentRouting {
+        match partner.mode {
+            crate::people::PartnerMode::Live => &self.routing,
+            crate::people::PartnerMode::Test => &self.test_routing,
+        }
+    }
+
+    /// The instant `checkout` lives at (its test clock's, or now).
+    pub async fn now_of(&self, checkout: &Checkout) -> Result<time::OffsetDateTime, CheckoutError> {
+        Ok(self.time.now_on(checkout.test_clock).await?)
     }
 
     fn gateway(&self, name: &str) -> Option<&Arc<dyn PaymentGateway>> {
@@ -227,9 +257,8 @@ impl CheckoutService {
 
     /// Fails an open checkout with `failure` ([`Checkout::fail`] decides what that means).
     async fn fail(&self, checkout: &Checkout, failure: PgFailure) -> Result<(), CheckoutError> {
-        self.checkouts
-            .fail(&checkout.fail(failure, self.clock.now()))
-            .await?;
+        let now = self.now_of(checkout).await?;
+        self.checkouts.fail(&checkout.fail(failure, now)).await?;
         Ok(())
     }
 }

@@ -75,10 +75,14 @@ impl CheckoutService {
         request: CheckoutRequest,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<OpenedCheckout, CheckoutError> {
-        let buyer = self.members.get(partner.id, buyer_id).await?;
-        if buyer.is_none_or(|b| b.status != MemberStatus::Active) {
-            return Err(CheckoutError::BuyerNotActive);
-        }
+        let buyer = self
+            .members
+            .get(partner.id, buyer_id)
+            .await?
+            .filter(|b| b.status == MemberStatus::Active)
+            .ok_or(CheckoutError::BuyerNotActive)?;
+        // A buyer on a test clock checks out at its clock's time (SPEC §16).
+        let now = self.time.now_on(buyer.test_clock).await?;
         if !crate::services::members::return_url_allowed(partner, &request.return_url) {
             return Err(CheckoutError::ReturnUrlNotAllowed);
         }
@@ -97,10 +101,10 @@ impl CheckoutService {
             return Err(CheckoutError::MethodNotAllowed(request.method));
         }
         let gateway = self
-            .routing
+            .routing_for(partner)
             .gateway_for(request.method)
             .map_err(CheckoutError::MethodUnavailable)?;
-        let contract = self.rules.contract_of(partner.id, self.clock.now()).await?;
+        let contract = self.rules.contract_of(partner.id, now).await?;
         let quote = contract
             .quote(
                 &QuoteRequest {
@@ -112,7 +116,6 @@ impl CheckoutService {
                 &product.payment_methods,
             )
             .map_err(CheckoutError::Quote)?;
-        let now = self.clock.now();
         let checkout = Checkout {
             id: CheckoutId::random(),
             partner_id: partner.id,
@@ -134,6 +137,7 @@ impl CheckoutService {
             ))),
             created_at: now,
             trade_id: None,
+            test_clock: buyer.test_clock,
         };
         self.checkouts
             .open(&checkout, &contract.seller_limits, idempotency)
@@ -146,11 +150,25 @@ impl CheckoutService {
             })
     }
 
-    /// Expires the open checkouts whose time ran out (a job); returns how many.
+    /// Expires the open checkouts whose time ran out (a job); returns how many. Checkouts on a test
+    /// clock are left to it.
     pub async fn expire_due(&self, limit: u32) -> Result<usize, CheckoutError> {
-        let now = self.clock.now();
+        self.expire_due_on(None, limit).await
+    }
+
+    /// Expires the open checkouts of `test_clock` (or on none) whose time ran out at its instant.
+    pub async fn expire_due_on(
+        &self,
+        test_clock: Option<crate::ids::TestClockId>,
+        limit: u32,
+    ) -> Result<usize, CheckoutError> {
+        let now = self.time.now_on(test_clock).await?;
         let mut expired = 0;
-        for checkout in self.records.expired_checkouts(now, limit).await? {
+        for checkout in self
+            .records
+            .expired_checkouts(test_clock, now, limit)
+            .await?
+        {
             if self
                 .checkouts
                 .fail(&checkout.fail(PgFailure::Expired, now))

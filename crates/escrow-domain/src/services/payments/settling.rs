@@ -35,7 +35,7 @@ impl CheckoutService {
                 _ => PgFailure::RejectedRequest,
             }));
         }
-        if self.clock.now() >= checkout.expires_at {
+        if self.now_of(&checkout).await? >= checkout.expires_at {
             self.fail(&checkout, PgFailure::Expired).await?;
             return Err(CheckoutError::Payment(PgFailure::Expired));
         }
@@ -146,6 +146,7 @@ impl CheckoutService {
                 return Err(CheckoutError::GatewayUnavailable(e.to_string()));
             }
         };
+        let now = self.now_of(&checkout).await?;
         match outcome {
             PaymentOutcome::Approved { .. } => self.open_trade(checkout, transaction_id).await,
             PaymentOutcome::Pending => Ok(PaymentResult::Pending {
@@ -154,7 +155,7 @@ impl CheckoutService {
             PaymentOutcome::Failed(_)
                 if notice == PaymentNotice::BrowserReturn
                     && !gateway.reports_pending()
-                    && self.clock.now() < checkout.expires_at =>
+                    && now < checkout.expires_at =>
             {
                 // Unifi Pay says FAILED also for a payment not made yet: the buyer may still pay.
                 Ok(PaymentResult::Pending {
@@ -210,6 +211,7 @@ impl CheckoutService {
             deposit_account: (checkout.method == PaymentMethod::VirtualAccount)
                 .then(|| format!("{name} {transaction_id}")),
             payment_transaction_id: Some(transaction_id.to_owned()),
+            test_clock: checkout.test_clock,
         };
         match self.trades.open(open).await {
             Ok(t) => Ok(PaymentResult::Paid {
@@ -285,7 +287,7 @@ impl CheckoutService {
     ) -> Result<(), CheckoutError> {
         let recorded = self
             .records
-            .record_late_confirmation(checkout, transaction_id, self.clock.now())
+            .record_late_confirmation(checkout, transaction_id, self.now_of(checkout).await?)
             .await?;
         if recorded {
             tracing::warn!(
@@ -338,7 +340,7 @@ impl CheckoutService {
     /// (or were paid by another transaction), so a late capture is refunded even when no callback
     /// comes (a job).
     pub async fn reconcile(&self, limit: u32) -> Result<ReconciliationRun, CheckoutError> {
-        let now = self.clock.now();
+        let now = self.time.real_now();
         let since = now - time::Duration::hours(RECONCILIATION_HOURS);
         let mut run = ReconciliationRun::default();
         for tx in self
