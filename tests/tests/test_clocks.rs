@@ -198,6 +198,24 @@ async fn a_card_trade_runs_from_checkout_to_payout_on_a_test_clock() {
         .unwrap();
     assert!(!file.contains(&id), "{file}");
 
+    // Operators' trade lists never mix live and test partners.
+    for (query, listed) in [("", false), ("?mode=TEST", true), ("?mode=LIVE", false)] {
+        let page: Value = app
+            .admin(Method::GET, &format!("/admin/v1/trades{query}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let found = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["tradeId"] == id.as_str());
+        assert_eq!(found, listed, "{query}");
+    }
+
     // The callbacks say when it happened in clock time.
     let approved_callbacks: Vec<Value> = app
         .queued_callbacks("trade.payout_scheduled")

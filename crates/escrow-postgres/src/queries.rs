@@ -77,6 +77,15 @@ impl TradeQueries for PgTradeQueries {
         if let Some(h) = f.held {
             q = q.filter(trades::held.eq(h));
         }
+        if let Some(mode) = f.partner_mode {
+            q = q.filter(
+                trades::partner_id.eq_any(
+                    crate::schema::partners::table
+                        .filter(crate::schema::partners::mode.eq(mode.code()))
+                        .select(crate::schema::partners::id),
+                ),
+            );
+        }
         if let Some(c) = f.cursor {
             let at = from_micros(c.created_at_micros)?;
             q = q.filter(

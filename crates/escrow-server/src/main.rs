@@ -8,13 +8,15 @@ use clap::{Parser, Subcommand};
 use escrow_alimtalk::simulator::AlimTalkSimulator;
 use escrow_alimtalk::{AlimTalkClient, AlimTalkConfig, Fallback};
 use escrow_callbacks::HttpCallbackSender;
-use escrow_domain::people::{Partner, PartnerSecrets, PartnerStatus, Secret};
-use escrow_domain::ports::{AdminRepository, PartnerRepository};
+use escrow_domain::ports::AdminRepository;
 use escrow_http::TokenKey;
 use escrow_server::config::Settings;
 use escrow_server::{sandbox, start, system_clock, ServerParts};
 use secrecy::ExposeSecret;
 use std::sync::Arc;
+
+mod partner_cli;
+use partner_cli::{partner_command, PartnerCommand};
 
 /// The escrow (안전거래) service.
 #[derive(Parser)]
@@ -87,27 +89,6 @@ enum PayoutsCommand {
         #[arg(long)]
         date: Option<String>,
     },
-}
-
-#[derive(Subcommand)]
-enum PartnerCommand {
-    /// Creates a partner and prints its credentials (shown once).
-    Create {
-        /// Short code (`demo-market`).
-        #[arg(long)]
-        code: String,
-        /// Name.
-        #[arg(long)]
-        name: String,
-        /// Allowed return origin (repeat for several).
-        #[arg(long = "origin")]
-        origins: Vec<String>,
-        /// Callback URL.
-        #[arg(long)]
-        webhook_url: Option<String>,
-    },
-    /// Lists partners.
-    List,
 }
 
 #[derive(Subcommand)]
@@ -378,13 +359,21 @@ impl escrow_domain::ports::Clock for FixedClock {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(escrow_server::log_filter(
-            std::env::var("ESCROW_LOG").ok().as_deref(),
-        ))
-        .json()
-        .with_current_span(true)
-        .init();
+    // Human-readable lines on a terminal (the sandbox console), JSON otherwise;
+    // ESCROW_LOG_FORMAT=json|text decides instead.
+    let logs = tracing_subscriber::fmt().with_env_filter(escrow_server::log_filter(
+        std::env::var("ESCROW_LOG").ok().as_deref(),
+    ));
+    let text = match std::env::var("ESCROW_LOG_FORMAT").ok().as_deref() {
+        Some("json") => false,
+        Some("text") => true,
+        _ => std::io::IsTerminal::is_terminal(&std::io::stdout()),
+    };
+    if text {
+        logs.compact().init();
+    } else {
+        logs.json().with_current_span(true).init();
+    }
     let cli = Cli::parse();
     let config = cli.config.as_deref();
     match cli.command.unwrap_or(Command::Serve) {
@@ -412,69 +401,6 @@ async fn main() -> std::io::Result<()> {
             command: LedgerCommand::Check,
         } => ledger_check(environment(config).await).await,
     }
-}
-
-/// `partner create` and `partner list`.
-async fn partner_command(env: Env, command: PartnerCommand) -> std::io::Result<()> {
-    let directory = escrow_postgres::Directory::new(env.db.pool.clone(), env.sealer.clone());
-    match command {
-        PartnerCommand::Create {
-            code,
-            name,
-            origins,
-            webhook_url,
-        } => {
-            let partner = Partner {
-                id: escrow_domain::ids::PartnerId::random(),
-                code,
-                name,
-                api_key_id: format!("pk_{}", uuid::Uuid::new_v4().simple()),
-                webhook_url,
-                allowed_redirect_origins: origins,
-                status: PartnerStatus::Active,
-                mode: escrow_domain::people::PartnerMode::Live,
-                created_at: time::OffsetDateTime::now_utc(),
-            };
-            let api_secret = format!(
-                "sk_{}{}",
-                uuid::Uuid::new_v4().simple(),
-                uuid::Uuid::new_v4().simple()
-            );
-            let webhook_secret = format!(
-                "whsec_{}{}",
-                uuid::Uuid::new_v4().simple(),
-                uuid::Uuid::new_v4().simple()
-            );
-            let secrets = PartnerSecrets {
-                api_secret: Secret::new(api_secret.clone()),
-                webhook_secret: Some(Secret::new(webhook_secret.clone())),
-                webhook_secret_previous: None,
-            };
-            PartnerRepository::create(&directory, &partner, &secrets)
-                .await
-                .unwrap_or_else(|e| fail(e));
-            println!(
-                "{}",
-                serde_json::json!({ "partnerId": partner.id, "code": partner.code, "apiKey": partner.api_key_id, "apiSecret": api_secret, "webhookSecret": webhook_secret })
-            );
-        }
-        PartnerCommand::List => {
-            for p in PartnerRepository::list(&directory)
-                .await
-                .unwrap_or_else(|e| fail(e))
-            {
-                println!(
-                    "{}\t{}\t{}\t{}",
-                    p.id,
-                    p.code,
-                    p.api_key_id,
-                    p.status.code()
-                );
-            }
-        }
-    }
-    env.finish();
-    Ok(())
 }
 
 /// `admin-key create`: prints the new key once; only its hash is stored.

@@ -69,6 +69,8 @@ pub struct TradeFilter {
     pub status: Option<TradeStatus>,
     /// Only held ones.
     pub held: Option<bool>,
+    /// Only trades of partners in this mode (operators' lists never mix live and test, SPEC §16).
+    pub partner_mode: Option<crate::people::PartnerMode>,
     /// Continue after this cursor.
     pub cursor: Option<PageCursor>,
     /// At most this many (1–100).

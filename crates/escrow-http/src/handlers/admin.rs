@@ -214,6 +214,9 @@ pub struct AdminTradeQuery {
     pub status: Option<u8>,
     /// Only held (or not held) trades.
     pub held: Option<bool>,
+    /// `LIVE` (default) or `TEST`: live and test partners' trades are never listed together.
+    #[param(pattern = "^(LIVE|TEST)$")]
+    pub mode: Option<String>,
     /// From the previous page.
     pub cursor: Option<String>,
     /// 1–100 (default 20).
@@ -231,6 +234,7 @@ pub async fn search_trades(
 ) -> Result<HttpResponse, ApiError> {
     let mut filter = list_filter(q.status, q.cursor.as_deref(), q.limit)?;
     filter.held = q.held;
+    filter.partner_mode = Some(partner_mode(q.mode.as_deref().unwrap_or("LIVE"))?);
     let partner = q
         .partner_id
         .as_deref()
