@@ -225,6 +225,42 @@ async fn a_card_trade_runs_from_checkout_to_payout_on_a_test_clock() {
         .collect();
     assert_eq!(approved_callbacks.len(), 1);
     assert_eq!(at(&approved_callbacks[0]["occurredAt"]), auto_approval);
+    // ... and the events API lists every one of them, queued now, in clock time.
+    app.run_jobs().await;
+    let events: Value = app
+        .signed_as(
+            &keys,
+            Method::GET,
+            &format!("/api/v1/events?tradeId={id}&limit=100"),
+            None,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed: Vec<(&str, OffsetDateTime)> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap(), at(&e["body"]["occurredAt"])))
+        .collect();
+    for expected in [
+        ("payment.succeeded", START),
+        ("trade.payout_scheduled", auto_approval),
+        ("trade.updated", START),
+    ] {
+        assert!(listed.contains(&expected), "{expected:?} not in {listed:?}");
+    }
+    assert!(
+        listed
+            .iter()
+            .filter(|(t, _)| *t == "trade.status_changed")
+            .count()
+            >= 3,
+        "{listed:?}"
+    );
     // The clock moves only forward.
     let r = app
         .signed_as(

@@ -227,6 +227,8 @@ async fn update_with_event_and_outbox(
         .into_iter()
         .map(|(id, kind, payload)| serde_json::json!({ "event_id": id, "kind": kind, "payload": payload }))
         .collect();
+    // Outbox rows are first tried at once and count as queued from the later of the change and the
+    // database's now, whatever instant a test clock stands at (as `outbox::insert_outbox`).
     let updated: Updated = diesel::sql_query(
         "WITH u AS ( \
            UPDATE trades SET status_cd = $2, complete_cd = $3, held = $4, delivered_at = $5, payout_date = $6, \
@@ -238,7 +240,7 @@ async fn update_with_event_and_outbox(
            SELECT id, $7, $11, $12, $13, $14, $15, $16, $17, $18, $9 FROM u), \
          o AS ( \
            INSERT INTO outbox (event_id, kind, partner_id, trade_id, sequence, payload, next_attempt_at, created_at) \
-           SELECT x.event_id, x.kind, u.partner_id, u.id, $7, x.payload, $9, $9 \
+           SELECT x.event_id, x.kind, u.partner_id, u.id, $7, x.payload, LEAST(now(), $9), GREATEST(now(), $9) \
            FROM u, jsonb_to_recordset($19) AS x(event_id uuid, kind text, payload jsonb)) \
          SELECT count(*) AS n FROM u",
     )

@@ -172,6 +172,10 @@ pub async fn seed(
             .await
             .map_err(|e| e.to_string())?;
     }
+    // The demo partner is a test partner (SPEC §16), also in sandboxes made before test mode existed.
+    PartnerRepository::set_mode(&directory, id, escrow_domain::people::PartnerMode::Test)
+        .await
+        .map_err(|e| e.to_string())?;
     PgAdmin::new(db.pool.clone(), sealer.clone())
         .create_admin_key("sandbox", &escrow_http::admin_key_hash(&s.admin_key))
         .await
@@ -179,14 +183,19 @@ pub async fn seed(
     Ok(())
 }
 
-/// What the sandbox prints on start: the credentials and a signed call to copy.
+/// What the sandbox prints on start: the credentials, a signed call to copy, and how to run the whole
+/// flow from a shell (docs/api.md, "Test mode and test clocks").
 pub fn banner(s: &SandboxSecrets, base: &str, simulator: &str) -> String {
     format!(
         "\n  escrow sandbox is running at {base}\n\
          \n  demo partner   X-Api-Key: {key}\n                 secret:    {secret}\n\
          \n  admin key      X-Admin-Key: {admin}\n  Unifi Pay simulator: {simulator}\n  API docs: {base}/docs\n\
          \n  A signed call (member status of user u1):\n\
-         \n  TS=$(date +%s%3N); P=/api/v1/members/u1/status; SIG=$(printf '%s' \"GET${{P}}{key}${{TS}}\" | openssl dgst -sha256 -hmac '{secret}' -binary | base64); curl -s -H \"X-Api-Key: {key}\" -H \"X-Timestamp: $TS\" -H \"X-Signature: $SIG\" {base}$P\n",
+         \n  TS=$(date +%s%3N); P=/api/v1/members/u1/status; SIG=$(printf '%s' \"GET${{P}}{key}${{TS}}\" | openssl dgst -sha256 -hmac '{secret}' -binary | base64); curl -s -H \"X-Api-Key: {key}\" -H \"X-Timestamp: $TS\" -H \"X-Signature: $SIG\" {base}$P\n\
+         \n  The demo partner is a test partner: create a test clock (POST /api/v1/test-clocks), sign members\n\
+         \x20 up on it (testClockId), pay, ship, report delivery, then POST /api/v1/test-clocks/{{id}}/advance\n\
+         \x20 to run automatic approval and payout in seconds. The whole flow from a shell: docs/api.md,\n\
+         \x20 \"Test mode and test clocks\". Logs: human-readable here; ESCROW_LOG_FORMAT=json for JSON.\n",
         key = s.partner_api_key,
         secret = s.partner_api_secret,
         admin = s.admin_key,
