@@ -204,10 +204,11 @@ pub async fn checkout_pay(
         )),
         Err(e) => {
             tracing::error!(error = %e, "payment could not start");
-            page(
+            dead_end(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "잠시 후 다시 시도해 주세요",
-                "<p>결제를 시작할 수 없습니다.</p>",
+                "결제를 시작할 수 없습니다. 잠시 후 결제 페이지에서 다시 시도하거나 쇼핑몰로 돌아가 주세요.",
+                Some(&c.return_url),
             )
         }
     }
@@ -268,10 +269,11 @@ fn payment_step(step: &PaymentStep, c: &Checkout) -> HttpResponse {
                 esc(&c.return_url),
             ),
         ),
-        _ => page(
+        _ => dead_end(
             StatusCode::SERVICE_UNAVAILABLE,
             "잠시 후 다시 시도해 주세요",
-            "<p>결제를 시작할 수 없습니다.</p>",
+            "결제를 시작할 수 없습니다. 쇼핑몰로 돌아가 다시 시도해 주세요.",
+            Some(&c.return_url),
         ),
     }
 }
