@@ -138,6 +138,24 @@ fn name_of<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
+/// A list query's paging: the cursor from a previous page, and 1–100 items (20 when unsaid).
+pub fn paging(
+    cursor: Option<&str>,
+    limit: Option<u32>,
+) -> Result<(Option<escrow_domain::ports::PageCursor>, u32), ApiError> {
+    let cursor = cursor
+        .map(|c| {
+            escrow_domain::ports::PageCursor::decode(c)
+                .ok_or_else(|| ApiError::invalid("cursor", "a cursor from a previous page"))
+        })
+        .transpose()?;
+    let limit = limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid("limit", "1–100"));
+    }
+    Ok((cursor, limit))
+}
+
 /// Bounded text: trimmed, 1..=`max` characters, no control characters.
 pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
     let v = value.trim();

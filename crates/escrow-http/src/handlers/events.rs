@@ -3,7 +3,6 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use escrow_domain::event_log::{self, EventFilter, LoggedEvent};
-use escrow_domain::ports::PageCursor;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -132,18 +131,7 @@ fn filter(q: &EventQuery) -> Result<EventFilter, ApiError> {
                 .map_err(|_| ApiError::invalid("createdAfter", "an RFC 3339 instant"))
         })
         .transpose()?;
-    let cursor = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            PageCursor::decode(c)
-                .ok_or_else(|| ApiError::invalid("cursor", "a cursor from a previous page"))
-        })
-        .transpose()?;
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid("limit", "1–100"));
-    }
+    let (cursor, limit) = crate::dto::paging(q.cursor.as_deref(), q.limit)?;
     Ok(EventFilter {
         event_type,
         trade_id,

@@ -4,7 +4,6 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use escrow_domain::ids::{CheckoutId, ProductId};
-use escrow_domain::ports::PageCursor;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -84,18 +83,7 @@ pub async fn list_products(
     auth: MemberAuth,
     q: web::Query<ProductListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let cursor = q
-        .cursor
-        .as_deref()
-        .map(|c| {
-            PageCursor::decode(c)
-                .ok_or_else(|| ApiError::invalid("cursor", "a cursor from a previous page"))
-        })
-        .transpose()?;
-    let limit = q.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid("limit", "1–100"));
-    }
+    let (cursor, limit) = crate::dto::paging(q.cursor.as_deref(), q.limit)?;
     let page = state
         .products
         .list_own(auth.partner_id, auth.member_id, cursor, limit)

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use escrow_domain::checkout::{IdempotencyKey, ShippingAddress};
 use escrow_domain::ids::{ProductId, TradeId};
 use escrow_domain::people::PhoneNumber;
-use escrow_domain::ports::{PageCursor, TradeFilter};
+use escrow_domain::ports::TradeFilter;
 use escrow_domain::services::{CheckoutRequest, PayoutAccountError, ProductUpsert};
 use escrow_domain::trade::{
     ActorRole, Reason, SaleCancelReason, Shipment, TradeCommand, TradeStatus,
@@ -309,16 +309,7 @@ pub fn list_filter(
                 .ok_or_else(|| ApiError::invalid("status", "a trade status code"))
         })
         .transpose()?;
-    let cursor = cursor
-        .map(|c| {
-            PageCursor::decode(c)
-                .ok_or_else(|| ApiError::invalid("cursor", "a cursor from a previous page"))
-        })
-        .transpose()?;
-    let limit = limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid("limit", "1–100"));
-    }
+    let (cursor, limit) = crate::dto::paging(cursor, limit)?;
     Ok(TradeFilter {
         status,
         cursor,
