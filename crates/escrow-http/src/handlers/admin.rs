@@ -316,9 +316,15 @@ pub async fn trade_action(
             } else {
                 parse_json(&body)?
             };
-            TradeCommand::ReportDelivery {
-                delivered_at: delivered_at(&state, &r)?,
-            }
+            let delivered_at = match &r.delivered_at {
+                Some(_) => delivered_at(&state, &r)?,
+                // Unsaid: now, in the trade's time (its test clock's).
+                None => {
+                    let t = admin_trade(&state, &id).await?;
+                    crate::handlers::partner::trade_now(&state, t.partner_id, t.id).await?
+                }
+            };
+            TradeCommand::ReportDelivery { delivered_at }
         }
         "shipment" => {
             let r: ShipmentRequest = parse_json(&body)?;
