@@ -311,28 +311,19 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
     let checkout_repo = Arc::new(PgCheckoutRepository::new(pool.clone()));
     let clock = parts.clock.clone();
     let test_clocks = Arc::new(escrow_postgres::PgTestClocks::new(pool.clone()));
-    let trades = Arc::new(
-        TradeService::new(trade_repo, rules.clone(), clock.clone())
-            .with_test_clocks(test_clocks.clone()),
-    );
-    let gateways = gateways::build(&parts.gateways)?;
-    let checkouts = Arc::new(
-        CheckoutService::new(
-            CheckoutPorts {
-                members: directory.clone(),
-                products: directory.clone(),
-                checkouts: checkout_repo.clone(),
-                records: checkout_repo.clone(),
-                rules: rules.clone(),
-            },
-            trades.clone(),
-            gateways.adapters.clone(),
-            gateways.routing,
-            clock.clone(),
-        )
-        .with_test_clocks(test_clocks.clone())
-        .with_test_routing(gateways.test_routing),
-    );
+    let (trades, checkouts, gateways) = trade_use_cases(
+        trade_repo,
+        CheckoutPorts {
+            members: directory.clone(),
+            products: directory.clone(),
+            checkouts: checkout_repo.clone(),
+            records: checkout_repo.clone(),
+            rules: rules.clone(),
+        },
+        &parts.gateways,
+        test_clocks.clone(),
+        clock.clone(),
+    )?;
     let outbox_store = Arc::new(PgOutbox::new(pool.clone()));
     let metrics = Metrics::new();
     let money_out = Arc::new(PgMoneyOut::new(pool.clone(), trade_document()));
@@ -361,14 +352,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
             gateways.adapters,
             clock.clone(),
         )),
-        payouts: Arc::new(PayoutService::new(
-            money_out,
-            Arc::new(LedgerPayoutInstructor::new(
-                pool.clone(),
-                parts.sealer.clone(),
-            )),
-            clock.clone(),
-        )),
+        payouts: payout_service(money_out, &pool, &parts.sealer, clock.clone()),
         partners: directory.clone(),
         request_counts: request_counter.clone(),
         ledger: Arc::new(LedgerCheck::new(ledger.clone())),
@@ -378,11 +362,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
     });
     let state = AppState {
         partners: directory.clone(),
-        members: Arc::new(MemberService::new(
-            directory.clone(),
-            Arc::new(SandboxIdentityVerifier),
-            clock.clone(),
-        )),
+        members: member_service(directory.clone(), clock.clone()),
         products: Arc::new(ProductService::new(
             directory.clone(),
             directory.clone(),
@@ -435,6 +415,57 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
         jobs,
         gateway_simulators: gateways.simulators,
     })
+}
+
+/// The trade and checkout use cases over the configured gateways, both living by test clocks too; the
+/// gateways (their adapters and simulators) with the routing given away.
+fn trade_use_cases(
+    trade_repo: Arc<PgTradeRepository>,
+    ports: CheckoutPorts,
+    gateway_settings: &[config::GatewaySettings],
+    test_clocks: Arc<escrow_postgres::PgTestClocks>,
+    clock: Arc<dyn Clock>,
+) -> std::io::Result<(Arc<TradeService>, Arc<CheckoutService>, gateways::Gateways)> {
+    let trades = Arc::new(
+        TradeService::new(trade_repo, ports.rules.clone(), clock.clone())
+            .with_test_clocks(test_clocks.clone()),
+    );
+    let mut gateways = gateways::build(gateway_settings)?;
+    let checkouts = Arc::new(
+        CheckoutService::new(
+            ports,
+            trades.clone(),
+            gateways.adapters.clone(),
+            std::mem::take(&mut gateways.routing),
+            clock,
+        )
+        .with_test_clocks(test_clocks)
+        .with_test_routing(std::mem::take(&mut gateways.test_routing)),
+    );
+    Ok((trades, checkouts, gateways))
+}
+
+/// Payouts instructed into the bundled payout ledger (the bank file).
+fn payout_service(
+    money_out: Arc<PgMoneyOut>,
+    pool: &escrow_postgres::DbPool,
+    sealer: &escrow_postgres::SecretSealer,
+    clock: Arc<dyn Clock>,
+) -> Arc<PayoutService> {
+    Arc::new(PayoutService::new(
+        money_out,
+        Arc::new(LedgerPayoutInstructor::new(pool.clone(), sealer.clone())),
+        clock,
+    ))
+}
+
+/// Membership, with the bundled (sandbox) identity verifier.
+fn member_service(directory: Arc<Directory>, clock: Arc<dyn Clock>) -> Arc<MemberService> {
+    Arc::new(MemberService::new(
+        directory,
+        Arc::new(SandboxIdentityVerifier),
+        clock,
+    ))
 }
 
 /// The outbox worker, sending test partners' AlimTalks to `test_alimtalk` when there is one.

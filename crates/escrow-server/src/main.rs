@@ -187,6 +187,39 @@ struct Launched {
 
 /// Builds every adapter from the configuration and starts the server (`listen`, or the configured
 /// address) with `clock`; jobs run on their schedule when `scheduled`.
+/// The AlimTalk sender, and the simulator it talks to when `[alimtalk] mode = "simulator"`.
+fn alimtalk(
+    a: &escrow_server::config::AlimTalkSettings,
+) -> std::io::Result<(
+    Arc<dyn escrow_domain::delivery::AlimTalkSender>,
+    Option<AlimTalkSimulator>,
+)> {
+    let (alimtalk_url, alimtalk_sim) = if a.mode == escrow_server::config::PeerMode::Simulator {
+        let sim = AlimTalkSimulator::start(
+            TcpListener::bind("127.0.0.1:0")?,
+            a.secret_key.expose_secret(),
+        )?;
+        (sim.base_url.clone(), Some(sim))
+    } else {
+        (a.base_url.clone().unwrap_or_default(), None)
+    };
+    let client = AlimTalkClient::new(AlimTalkConfig {
+        base_url: alimtalk_url,
+        app_key: a.app_key.clone(),
+        secret_key: a.secret_key.clone(),
+        sender_key: a.sender_key.clone(),
+        fallback: a.fallback_type.clone().zip(a.fallback_send_no.clone()).map(
+            |(resend_type, send_no)| Fallback {
+                resend_type,
+                send_no,
+            },
+        ),
+        timeout: Duration::from_millis(a.timeout_ms),
+    })
+    .unwrap_or_else(|e| fail(format!("AlimTalk client: {e}")));
+    Ok((Arc::new(client), alimtalk_sim))
+}
+
 async fn launch(
     env: Env,
     clock: Arc<dyn escrow_domain::ports::Clock>,
@@ -230,31 +263,7 @@ async fn launch(
         (None, Some(s)) => s.link_key.clone().into_bytes(),
         (None, None) => fail("security.link_key is required when database.url is set"),
     };
-    let a = &settings.alimtalk;
-    let (alimtalk_url, alimtalk_sim) = if a.mode == escrow_server::config::PeerMode::Simulator {
-        let sim = AlimTalkSimulator::start(
-            TcpListener::bind("127.0.0.1:0")?,
-            a.secret_key.expose_secret(),
-        )?;
-        (sim.base_url.clone(), Some(sim))
-    } else {
-        (a.base_url.clone().unwrap_or_default(), None)
-    };
-    let alimtalk = AlimTalkClient::new(AlimTalkConfig {
-        base_url: alimtalk_url,
-        app_key: a.app_key.clone(),
-        secret_key: a.secret_key.clone(),
-        sender_key: a.sender_key.clone(),
-        fallback: a.fallback_type.clone().zip(a.fallback_send_no.clone()).map(
-            |(resend_type, send_no)| Fallback {
-                resend_type,
-                send_no,
-            },
-        ),
-        timeout: Duration::from_millis(a.timeout_ms),
-    })
-    .unwrap_or_else(|e| fail(format!("AlimTalk client: {e}")));
-    let alimtalk: Arc<dyn escrow_domain::delivery::AlimTalkSender> = Arc::new(alimtalk);
+    let (alimtalk, alimtalk_sim) = alimtalk(&settings.alimtalk)?;
     let v = &settings.account_verifier;
     let (verifier_url, account_sim) = if v.mode == escrow_server::config::PeerMode::Simulator {
         let sim = escrow_accountcheck::simulator::AccountSimulator::start(
