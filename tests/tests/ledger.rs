@@ -443,6 +443,9 @@ async fn settlements(app: &App, query: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settlements_and_their_csv_agree_with_the_payouts_of_three_sellers_on_two_dates() {
     let app = App::spawn().await;
+    // Wednesday 10:00 in Seoul, then Thursday: two business days, so two payout dates (run on the
+    // real date, a Friday evening in UTC was already Saturday in Seoul and both days paid on Monday).
+    app.clock.set(time::macros::datetime!(2027-03-03 01:00 UTC));
     let mut trades = Vec::new();
     let mut sellers = Vec::new();
     for n in 0..3 {
