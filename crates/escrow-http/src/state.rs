@@ -52,8 +52,6 @@ pub struct AppState {
     pub refunds: Arc<dyn escrow_domain::delivery::RefundQueue>,
     /// Test partners' clocks (SPEC §16).
     pub test_clocks: Arc<escrow_domain::services::TestClockService>,
-    /// Test clocks as stored (to check a signup's `testClockId`).
-    pub test_clock_repo: Arc<dyn escrow_domain::test_clock::TestClockRepository>,
     /// Partners' request limits.
     pub limiter: Arc<escrow_domain::rate_limit::RequestLimiter>,
     /// Sellers' payout accounts.

@@ -389,7 +389,6 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
             checkouts.clone(),
             clock.clone(),
         )),
-        test_clock_repo: test_clocks,
         limiter: Arc::new(escrow_domain::rate_limit::RequestLimiter::new(
             request_counter,
             rules.clone(),

@@ -92,6 +92,15 @@ impl TestClockService {
             .ok_or(TestClockError::NotFound)
     }
 
+    /// Checks that `id` is one of the test partner's clocks (for a signup naming it).
+    pub async fn owned(
+        &self,
+        partner: &Partner,
+        id: TestClockId,
+    ) -> Result<TestClockId, TestClockError> {
+        self.get(partner, id).await.map(|c| c.id)
+    }
+
     /// The partner's clocks.
     pub async fn list(&self, partner: &Partner) -> Result<Vec<TestClock>, TestClockError> {
         Ok(self.clocks.list(test_partner(partner)?).await?)

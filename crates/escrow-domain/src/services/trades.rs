@@ -86,6 +86,17 @@ impl TradeService {
             .ok_or(TradeServiceError::NotFound)
     }
 
+    /// Now, for the trade `trade_id` of `partner_id`: its test clock's instant when it lives on one
+    /// (what a delivery report without a time means, SPEC §16).
+    pub async fn now_of(
+        &self,
+        partner_id: PartnerId,
+        trade_id: TradeId,
+    ) -> Result<time::OffsetDateTime, TradeServiceError> {
+        let clock = self.get(partner_id, trade_id).await?.test_clock;
+        Ok(self.time.now_on(clock).await?)
+    }
+
     /// The trade `trade_id` of `partner_id` as member `member` may see it: `NotFound` unless the
     /// member is its buyer or seller.
     pub async fn get_as_member(

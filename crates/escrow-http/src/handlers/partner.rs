@@ -34,17 +34,13 @@ pub async fn open_signup(
     let test_clock = match r.test_clock_id.as_deref() {
         None => None,
         Some(raw) => {
-            let id = raw
-                .parse()
-                .map_err(|_| ApiError::invalid("testClockId", "a test clock of yours"))?;
-            let owner = escrow_domain::test_clock::test_partner(&partner)
-                .map_err(|_| ApiError::invalid("testClockId", "test partners only"))?;
-            state
-                .test_clock_repo
-                .get(owner, id)
-                .await?
-                .ok_or_else(|| ApiError::invalid("testClockId", "a test clock of yours"))?;
-            Some(id)
+            let not_yours = || ApiError::invalid("testClockId", "a test clock of yours");
+            let id = raw.parse().map_err(|_| not_yours())?;
+            match state.test_clocks.owned(&partner, id).await {
+                Ok(id) => Some(id),
+                Err(escrow_domain::test_clock::TestClockError::NotFound) => return Err(not_yours()),
+                Err(e) => return Err(e.into()),
+            }
         }
     };
     let session = state
@@ -160,23 +156,17 @@ pub fn delivered_at(
     }
 }
 
-/// Now, for the trade `id` of `partner_id`: its test clock's instant when it lives on one.
+/// Now, for the trade `id` of `partner_id`: its test clock's instant when it lives on one (a
+/// trade that is not there answers when the command runs).
 pub async fn trade_now(
     state: &AppState,
     partner_id: escrow_domain::ids::PartnerId,
     id: escrow_domain::ids::TradeId,
 ) -> Result<time::OffsetDateTime, ApiError> {
-    let clock = match state.trades.get(partner_id, id).await {
-        Ok(t) => t.test_clock,
-        Err(_) => None, // the command itself answers 404
-    };
-    match clock {
-        Some(c) => Ok(state
-            .test_clock_repo
-            .frozen_at(c)
-            .await?
-            .unwrap_or_else(|| state.clock.now())),
-        None => Ok(state.clock.now()),
+    match state.trades.now_of(partner_id, id).await {
+        Ok(now) => Ok(now),
+        Err(escrow_domain::services::TradeServiceError::NotFound) => Ok(state.clock.now()),
+        Err(e) => Err(e.into()),
     }
 }
 
