@@ -157,6 +157,8 @@ pub struct CheckoutFailure {
     pub event: crate::notification::PartnerEvent,
     /// When.
     pub at: OffsetDateTime,
+    /// Whether the checkout lives on a test clock (`at` is then the clock's instant).
+    pub on_test_clock: bool,
 }
 
 impl Checkout {
@@ -182,6 +184,7 @@ impl Checkout {
                 }),
             },
             at,
+            on_test_clock: self.test_clock.is_some(),
         }
     }
 }

@@ -351,7 +351,14 @@ impl CheckoutRepository for PgCheckoutRepository {
                 return Ok(false);
             }
             release_reservation(conn, id.0, now).await?;
-            crate::outbox::insert_partner_event(conn, partner_id.0, &failure.event, now).await?;
+            crate::outbox::insert_partner_event(
+                conn,
+                partner_id.0,
+                &failure.event,
+                now,
+                failure.on_test_clock,
+            )
+            .await?;
             diesel::update(
                 products::table
                     .filter(products::id.eq(failure.product_id.0))

@@ -32,10 +32,10 @@ impl PgOutbox {
     }
 }
 
-// When a row about something that happened at `at` is queued and first tried: `at` is a test clock's
-// instant for entities on one (SPEC §16), possibly far in the past or future. The row counts as queued
-// at the later of `at` and the database's now (listed, and retried for 24 hours, from then) and is
-// first tried at the earlier (at once).
+// When a row about something that happened at `at` is queued and first tried. On a test clock (SPEC
+// §16) `at` is the clock's instant, possibly far in the past or future: such a row counts as queued at
+// the later of `at` and the database's now (listed, and retried for 24 hours, from then) and is first
+// tried at the earlier (at once). Any other row is queued and tried at `at`, the service's now.
 diesel::define_sql_function! {
     /// The database's `now()` as a `timestamptz`.
     #[sql_name = "now"]
@@ -48,6 +48,24 @@ diesel::define_sql_function! {
 diesel::define_sql_function! {
     /// SQL `LEAST`.
     fn least(a: diesel::sql_types::Timestamptz, b: diesel::sql_types::Timestamptz) -> diesel::sql_types::Timestamptz;
+}
+
+/// `(next_attempt_at, created_at)` of a row about `$at`, `$on_clock` saying whether it is a test
+/// clock's.
+macro_rules! queue_times {
+    ($at:expr, $on_clock:expr) => {{
+        use diesel::IntoSql;
+        let at = $at;
+        let on_clock = $on_clock.into_sql::<diesel::sql_types::Bool>();
+        (
+            outbox::next_attempt_at.eq(diesel::dsl::case_when(on_clock, least(database_now(), at))
+                .otherwise(at.into_sql::<diesel::sql_types::Timestamptz>())),
+            outbox::created_at.eq(
+                diesel::dsl::case_when(on_clock, greatest(database_now(), at))
+                    .otherwise(at.into_sql::<diesel::sql_types::Timestamptz>()),
+            ),
+        )
+    }};
 }
 
 type Row = (
@@ -300,6 +318,7 @@ pub(crate) async fn insert_partner_event(
     partner_id: Uuid,
     event: &escrow_domain::ports::PartnerEvent,
     now: OffsetDateTime,
+    on_test_clock: bool,
 ) -> Result<(), RepositoryError> {
     let event_id = Uuid::new_v4();
     let body = OutboxPayload::Callback(PartnerCallback::new(
@@ -315,8 +334,7 @@ pub(crate) async fn insert_partner_event(
             outbox::kind.eq("CALLBACK"),
             outbox::partner_id.eq(partner_id),
             outbox::payload.eq(body.to_stored()),
-            outbox::next_attempt_at.eq(least(database_now(), now)),
-            outbox::created_at.eq(greatest(database_now(), now)),
+            queue_times!(now, on_test_clock),
         ))
         .execute(conn)
         .await
@@ -349,8 +367,7 @@ pub(crate) async fn insert_trade_callback(
             outbox::trade_id.eq(Some(trade.id.0)),
             outbox::sequence.eq(Some(trade.version)),
             outbox::payload.eq(body.to_stored()),
-            outbox::next_attempt_at.eq(least(database_now(), now)),
-            outbox::created_at.eq(greatest(database_now(), now)),
+            queue_times!(now, trade.test_clock.is_some()),
         ))
         .execute(conn)
         .await
@@ -373,8 +390,7 @@ pub(crate) async fn insert_outbox(
             outbox::trade_id.eq(Some(t.trade.id.0)),
             outbox::sequence.eq(Some(t.trade.version)),
             outbox::payload.eq(payload),
-            outbox::next_attempt_at.eq(least(database_now(), t.event.at)),
-            outbox::created_at.eq(greatest(database_now(), t.event.at)),
+            queue_times!(t.event.at, t.trade.test_clock.is_some()),
         ))
         .execute(conn)
         .await

@@ -177,7 +177,14 @@ impl escrow_domain::ports::PaymentRecords for PgCheckoutRepository {
                     "reason": LATE_CONFIRMATION,
                 }),
             };
-            crate::outbox::insert_partner_event(conn, checkout.partner_id.0, &event, now).await?;
+            crate::outbox::insert_partner_event(
+                conn,
+                checkout.partner_id.0,
+                &event,
+                now,
+                checkout.test_clock.is_some(),
+            )
+            .await?;
             Ok(true)
         })
         .await

@@ -227,8 +227,8 @@ async fn update_with_event_and_outbox(
         .into_iter()
         .map(|(id, kind, payload)| serde_json::json!({ "event_id": id, "kind": kind, "payload": payload }))
         .collect();
-    // Outbox rows are first tried at once and count as queued from the later of the change and the
-    // database's now, whatever instant a test clock stands at (as `outbox::insert_outbox`).
+    // A test clock's outbox rows are first tried at once and count as queued from the later of the
+    // change and the database's now, whatever instant the clock stands at (as `outbox::queue_times`).
     let updated: Updated = diesel::sql_query(
         "WITH u AS ( \
            UPDATE trades SET status_cd = $2, complete_cd = $3, held = $4, delivered_at = $5, payout_date = $6, \
@@ -240,7 +240,8 @@ async fn update_with_event_and_outbox(
            SELECT id, $7, $11, $12, $13, $14, $15, $16, $17, $18, $9 FROM u), \
          o AS ( \
            INSERT INTO outbox (event_id, kind, partner_id, trade_id, sequence, payload, next_attempt_at, created_at) \
-           SELECT x.event_id, x.kind, u.partner_id, u.id, $7, x.payload, LEAST(now(), $9), GREATEST(now(), $9) \
+           SELECT x.event_id, x.kind, u.partner_id, u.id, $7, x.payload, \
+             CASE WHEN $20 THEN LEAST(now(), $9) ELSE $9 END, CASE WHEN $20 THEN GREATEST(now(), $9) ELSE $9 END \
            FROM u, jsonb_to_recordset($19) AS x(event_id uuid, kind text, payload jsonb)) \
          SELECT count(*) AS n FROM u",
     )
@@ -263,6 +264,7 @@ async fn update_with_event_and_outbox(
     .bind::<Int2, _>(i16::from(t.event.to_withdrawal.code()))
     .bind::<Nullable<Text>, _>(&t.event.reason)
     .bind::<Jsonb, _>(serde_json::Value::Array(outbox))
+    .bind::<Bool, _>(t.trade.test_clock.is_some())
     .get_result(conn)
     .await
     .map_err(storage_error)?;

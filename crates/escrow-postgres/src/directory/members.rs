@@ -323,8 +323,14 @@ impl MemberRepository for Directory {
                         .execute(conn)
                         .await?;
                 }
-                crate::outbox::insert_partner_event(conn, m.partner_id.0, event, m.created_at)
-                    .await?;
+                crate::outbox::insert_partner_event(
+                    conn,
+                    m.partner_id.0,
+                    event,
+                    m.created_at,
+                    false,
+                )
+                .await?;
                 Ok(())
             })
             .await;
