@@ -234,13 +234,11 @@ async fn a_buyer_signs_up_and_pays_in_a_real_browser() {
     shoot(&client, "2-signup-error").await;
     fill(&client, "phone", "01055554444").await;
     click(&client, "button[type=submit]").await;
-    let joined = client.current_url().await.unwrap();
-    assert!(
-        joined.as_str().starts_with(&format!(
-            "{site}/joined?signupSessionId={session}&result=success"
-        )),
-        "{joined}"
-    );
+    wait_for_url(
+        &client,
+        &format!("{site}/joined?signupSessionId={session}&result=success"),
+    )
+    .await;
     let buyer = token_for(&app, &keys, session, "browser-buyer").await;
 
     // Checkout: what is bought, from whom, where to, how and how much; no seller fees.
@@ -307,13 +305,8 @@ async fn a_buyer_signs_up_and_pays_in_a_real_browser() {
     wait_for(&client, "#approve").await;
     shoot(&client, "4-pg").await;
     click(&client, "#approve").await;
-    let paid = client.current_url().await.unwrap();
-    assert!(
-        paid.as_str()
-            .starts_with(&format!("{site}/paid?checkoutId="))
-            && paid.as_str().contains("result=success"),
-        "{paid}"
-    );
+    let paid = wait_for_url(&client, &format!("{site}/paid?checkoutId=")).await;
+    assert!(paid.contains("result=success"), "{paid}");
 
     // A virtual account: after the PG, the account to pay and the deadline, then on to the partner.
     app.clock.advance(time::Duration::minutes(1));
