@@ -290,7 +290,8 @@ impl App {
             [&alimtalk.base_url, &accounts.base_url],
             &clock,
             listener,
-        );
+        )
+        .await;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(StdDuration::from_secs(20))
@@ -312,7 +313,7 @@ impl App {
     }
 
     /// Another server instance on the same database (for multi-instance tests).
-    pub fn second_instance(&self) -> RunningServer {
+    pub async fn second_instance(&self) -> RunningServer {
         Self::server(
             &self.db,
             &self.gateways,
@@ -320,9 +321,10 @@ impl App {
             &self.clock,
             TcpListener::bind("127.0.0.1:0").unwrap(),
         )
+        .await
     }
 
-    fn server(
+    async fn server(
         db: &TestDatabase,
         gateways: &[GatewaySettings],
         [alimtalk, accounts]: [&str; 2],
@@ -371,6 +373,7 @@ impl App {
                 ),
             },
         )
+        .await
         .unwrap()
     }
 

@@ -23,7 +23,7 @@ async fn outbox_ids(app: &App, kind: &str) -> BTreeSet<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_apply_every_due_timer_once_and_deliver_everything() {
     let app = App::spawn().await;
-    let second = app.second_instance();
+    let second = app.second_instance().await;
     let mut trades = Vec::new();
     for i in 0..6 {
         let (buyer, _, id) = app.paid_trade(&format!("twin{i}")).await;

@@ -97,7 +97,7 @@ async fn a_partner_past_its_limit_waits_and_nobody_else_does() {
     assert_eq!(counted(&app, &busy).await, used + 1);
 
     // The rest of the budget, alternating between two instances of the server.
-    let second = app.second_instance();
+    let second = app.second_instance().await;
     let path = "/api/v1/members/someone/status";
     for i in (used + 1)..LIMIT {
         let base = if i % 2 == 0 {

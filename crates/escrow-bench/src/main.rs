@@ -135,7 +135,7 @@ async fn main() {
         kid: "bench".into(),
         secret: b"bench-token-key-0123456789abcdef0".to_vec(),
     };
-    let (running, base) = start_server(&db, sealer, &sim.base_url, key.clone(), args.workers);
+    let (running, base) = start_server(&db, sealer, &sim.base_url, key.clone(), args.workers).await;
     eprintln!(
         "preparing {} products and {} trades…",
         args.requests, args.requests
@@ -314,7 +314,7 @@ async fn seed_people(directory: &Directory, products: usize) -> People {
 }
 
 /// The server on a random port, its gateway the simulator at `pg_url`; and its base URL.
-fn start_server(
+async fn start_server(
     db: &escrow_postgres::Database,
     sealer: escrow_postgres::SecretSealer,
     pg_url: &str,
@@ -347,6 +347,7 @@ fn start_server(
             account_verifier: Arc::new(NoMessages),
         },
     )
+    .await
     .unwrap_or_else(|e| fail(e));
     (running, base)
 }
@@ -415,6 +416,7 @@ async fn paid_trade(
         status: CheckoutStatus::Open,
         failure_code: None,
         pg_gateway: Some("unifipay".into()),
+        pg_merchant: None,
         pg_transaction_id: None,
         expires_at: now + time::Duration::minutes(30),
         created_at: now,
@@ -440,6 +442,7 @@ async fn paid_trade(
             method: PaymentMethod::Card,
             quote,
             deposit_account: None,
+            deposit_due: None,
             payment_transaction_id: None,
             test_clock: None,
         })

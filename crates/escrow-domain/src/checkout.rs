@@ -96,6 +96,9 @@ pub struct Checkout {
     pub failure_code: Option<String>,
     /// The PG serving it.
     pub pg_gateway: Option<String>,
+    /// The merchant account (MID) it pays with; its refunds and inquiries use the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pg_merchant: Option<crate::ids::MerchantId>,
     /// The PG's transaction.
     pub pg_transaction_id: Option<String>,
     /// When it expires unpaid.
@@ -229,6 +232,7 @@ mod failure_tests {
             status: CheckoutStatus::Open,
             failure_code: None,
             pg_gateway: Some("unifipay".into()),
+            pg_merchant: None,
             pg_transaction_id: None,
             expires_at: datetime!(2025-03-14 15:30 +9),
             created_at: datetime!(2025-03-14 15:00 +9),

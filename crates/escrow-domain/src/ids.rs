@@ -59,3 +59,11 @@ uuid_id!(
     /// A test clock (SPEC §16): a test partner's frozen time its members, checkouts and trades live by.
     TestClockId
 );
+uuid_id!(
+    /// A merchant account (가맹점, MID) at a PG (SPEC §12).
+    MerchantId
+);
+uuid_id!(
+    /// An interest-free installment notice (무이자할부 안내, SPEC §12).
+    InstallmentNoticeId
+);

@@ -61,6 +61,7 @@
 //!     method: PaymentMethod::Card,
 //!     quote,
 //!     deposit_account: None,
+//!     deposit_due: None,
 //!     payment_transaction_id: None,
 //!     test_clock: None,
 //! }, datetime!(2025-03-06 10:00 +9), &rules).unwrap();
@@ -110,6 +111,7 @@ pub mod money;
 pub mod money_out;
 pub mod notification;
 pub mod payment;
+pub mod payment_setup;
 pub mod payout_account;
 pub mod people;
 pub mod ports;

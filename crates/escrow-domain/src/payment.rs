@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::contract::PaymentMethod;
 use crate::ids::CheckoutId;
 use crate::money::{Currency, Money};
+use crate::payment_setup::Merchant;
 
 /// A PG failure, as delivered to partners (seed 000: "에러코드는 구분하여 전달").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -109,6 +110,18 @@ pub struct PaymentRequest {
     pub return_url: String,
     /// Where the PG posts its notification (built by the HTTP adapter).
     pub callback_url: String,
+    /// Interest-free installments the merchant funds (KG Inicis' `quotabase`/`nointerest`).
+    pub installments: InstallmentTerms,
+}
+
+/// Installment terms sent with a card payment: which months the buyer may choose and which of them
+/// are interest-free per card company, in KG Inicis' notation (SPEC §12).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstallmentTerms {
+    /// The months offered (`2:3:6`); empty: the PG's default.
+    pub quotabase: String,
+    /// Card company and interest-free months (`11-2:3:6,34-2:6`); empty: none.
+    pub nointerest: String,
 }
 
 /// What the buyer's browser does next to pay.
@@ -304,15 +317,85 @@ pub struct RefundRequest {
     pub amount: Money,
 }
 
-/// A payment gateway (Unifi Pay first; KG Inicis and PortOne later behind the same port).
+/// A virtual account a PG issued for a payment (가상계좌): where and until when the buyer pays.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedAccount {
+    /// The bank's name as buyers know it.
+    pub bank: String,
+    /// The account number.
+    pub number: String,
+    /// The holder's name.
+    pub holder: String,
+    /// The deposit deadline.
+    #[serde(with = "time::serde::rfc3339")]
+    pub due: time::OffsetDateTime,
+}
+
+impl fmt::Debug for IssuedAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IssuedAccount")
+            .field("bank", &self.bank)
+            .field("number", &crate::people::masked_account(&self.number))
+            .field("due", &self.due)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a PG that posts the buyer's authentication back to us (KG Inicis) sent to the return URL:
+/// its fields as posted. Not trusted: the adapter checks where it may call and what it gets back.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PgAuthentication {
+    /// The posted fields.
+    pub fields: Vec<(String, String)>,
+}
+
+impl fmt::Debug for PgAuthentication {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = self.fields.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("PgAuthentication")
+            .field("fields", &names)
+            .finish()
+    }
+}
+
+impl PgAuthentication {
+    /// The field `name`.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A PG's approval of an authenticated payment, its signature already checked by the adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgApproval {
+    /// The PG's transaction id (Inicis' `tid`).
+    pub transaction_id: String,
+    /// The order id it approved (our checkout id).
+    pub order_id: String,
+    /// The approved amount, major units.
+    pub amount: Decimal,
+    /// The issued account, for a virtual-account payment (paid later).
+    pub issued_account: Option<IssuedAccount>,
+    /// What the adapter needs to cancel this approval (망취소) if we cannot use it: opaque.
+    pub cancel_token: Vec<(String, String)>,
+}
+
+/// A payment gateway (Unifi Pay, KG Inicis; PortOne later behind the same port). Each call names the
+/// merchant account (MID and keys) it is made with.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
     /// The gateway's name in routing and in its callback URL (`unifipay`), from configuration.
     fn name(&self) -> &str;
 
-    /// The merchant id this gateway's payments must report.
-    fn store_id(&self) -> &str;
+    /// The key names each of its merchants must have (none: the MID alone).
+    fn merchant_keys(&self) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Whether the status query tells "not paid yet" ([`PgPaymentStatus::Pending`]) from "failed".
     /// Unifi Pay answers only CONFIRMED or FAILED, so a FAILED there may still be paid later: the
@@ -323,94 +406,99 @@ pub trait PaymentGateway: Send + Sync {
 
     /// Asks the PG to start a payment; refuses a currency the merchant account does not take before
     /// any call.
-    async fn create_payment(&self, request: &PaymentRequest) -> Result<PaymentStart, PgError>;
+    async fn create_payment(
+        &self,
+        merchant: &Merchant,
+        request: &PaymentRequest,
+    ) -> Result<PaymentStart, PgError>;
+
+    /// What the PG expects as the answer to a notification it posted, as plain text (KG Inicis
+    /// wants `OK`); `None`: a JSON acknowledgement.
+    fn notification_ack(&self) -> Option<&'static str> {
+        None
+    }
 
     /// Reads the PG's notification (the body it posted to our callback URL) in its own wire format.
     /// A body it cannot read is [`PgFailure::RejectedRequest`].
     fn parse_notification(&self, body: &[u8]) -> Result<PgNotification, PgError>;
 
     /// Queries a transaction.
-    async fn payment_status(&self, transaction_id: &str) -> Result<PgPaymentReport, PgError>;
+    async fn payment_status(
+        &self,
+        merchant: &Merchant,
+        transaction_id: &str,
+    ) -> Result<PgPaymentReport, PgError>;
 
     /// Refunds a payment, or [`PgError::RefundUnsupported`].
-    async fn refund(&self, request: &RefundRequest) -> Result<(), PgError>;
+    async fn refund(&self, merchant: &Merchant, request: &RefundRequest) -> Result<(), PgError>;
+
+    /// For a PG that posts the buyer's authentication to the return URL (KG Inicis): asks it to
+    /// approve the payment, and checks the approval's signature. Others refuse.
+    async fn approve(
+        &self,
+        _merchant: &Merchant,
+        _authentication: &PgAuthentication,
+    ) -> Result<PgApproval, PgError> {
+        Err(PgError::failed(
+            PgFailure::RejectedRequest,
+            "this gateway does not approve authentications",
+        ))
+    }
+
+    /// Cancels an approval we could not use (망취소): only when our own processing failed after it.
+    async fn cancel_approval(
+        &self,
+        _merchant: &Merchant,
+        _approval: &PgApproval,
+    ) -> Result<(), PgError> {
+        Err(PgError::RefundUnsupported)
+    }
 }
 
 /// Queries the PG for `transaction_id` and checks the report against the checkout. The browser
 /// return and the PG callback both come here; neither's own data is trusted.
 pub async fn verify_transaction(
     gateway: &dyn PaymentGateway,
+    merchant: &Merchant,
     transaction_id: &str,
     checkout_id: CheckoutId,
     amount: Money,
 ) -> Result<PaymentOutcome, PgError> {
-    let report = gateway.payment_status(transaction_id).await?;
+    let report = gateway.payment_status(merchant, transaction_id).await?;
     Ok(verify_payment(
         &ExpectedPayment {
             transaction_id: transaction_id.to_owned(),
             checkout_id,
-            store_id: gateway.store_id().to_owned(),
+            store_id: merchant.mid.clone(),
             amount,
         },
         &report,
     ))
 }
 
-/// One method's connection to a gateway (seed 003: 연결여부 and 사용여부).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct GatewayRoute {
-    /// The method.
-    pub method: PaymentMethod,
-    /// The gateway's name.
-    pub gateway: String,
-    /// Connected to the PG (연결여부).
-    pub connected: bool,
-    /// Switched on (사용여부).
-    pub enabled: bool,
+/// Checks an approval against the checkout: the order id and the amount (anything else is forgery).
+pub fn verify_approval(
+    approval: &PgApproval,
+    checkout_id: CheckoutId,
+    amount: Money,
+) -> Result<(), String> {
+    if approval.order_id != checkout_id.to_string() {
+        return Err("approved order id differs".into());
+    }
+    if approval.amount != minor_to_major(amount) {
+        return Err(format!(
+            "approved amount {} instead of {}",
+            approval.amount,
+            minor_to_major(amount)
+        ));
+    }
+    Ok(())
 }
 
 /// A method without a connected, enabled gateway (`PAYMENT_METHOD_UNAVAILABLE`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("no connected and enabled payment gateway for {0}")]
 pub struct MethodUnavailable(pub PaymentMethod);
-
-/// Which gateway serves each method.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PaymentRouting {
-    /// The routes; the first connected and enabled one for a method wins.
-    pub routes: Vec<GatewayRoute>,
-}
-
-impl PaymentRouting {
-    /// Every method through one gateway.
-    pub fn all_through(gateway: &str) -> Self {
-        let mut routing = PaymentRouting::default();
-        routing.add(gateway, &PaymentMethod::ALL);
-        routing
-    }
-
-    /// Routes `methods` to `gateway` (connected and enabled), after the routes already there: a
-    /// method goes to the first gateway that serves it.
-    pub fn add(&mut self, gateway: &str, methods: &[PaymentMethod]) {
-        self.routes.extend(methods.iter().map(|m| GatewayRoute {
-            method: *m,
-            gateway: gateway.to_owned(),
-            connected: true,
-            enabled: true,
-        }));
-    }
-
-    /// The gateway for `method`.
-    pub fn gateway_for(&self, method: PaymentMethod) -> Result<&str, MethodUnavailable> {
-        self.routes
-            .iter()
-            .find(|r| r.method == method && r.connected && r.enabled)
-            .map(|r| r.gateway.as_str())
-            .ok_or(MethodUnavailable(method))
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -523,34 +611,6 @@ mod tests {
             "12.34"
         );
         assert_eq!(minor_to_major(Money::krw(15_500)).to_string(), "15500");
-    }
-
-    #[test]
-    fn routing_needs_a_connected_and_enabled_gateway() {
-        let mut routing = PaymentRouting::all_through("unifipay");
-        assert_eq!(routing.gateway_for(PaymentMethod::Card), Ok("unifipay"));
-        routing.routes[0].enabled = false;
-        assert_eq!(
-            routing.gateway_for(PaymentMethod::Card),
-            Err(MethodUnavailable(PaymentMethod::Card))
-        );
-        routing.routes[1].connected = false;
-        assert!(routing.gateway_for(PaymentMethod::BankTransfer).is_err());
-        assert_eq!(
-            routing.gateway_for(PaymentMethod::VirtualAccount),
-            Ok("unifipay")
-        );
-        assert!(PaymentRouting::default()
-            .gateway_for(PaymentMethod::Card)
-            .is_err());
-        let mut two = PaymentRouting::default();
-        two.add("first", &[PaymentMethod::Card]);
-        two.add(
-            "second",
-            &[PaymentMethod::Card, PaymentMethod::BankTransfer],
-        );
-        assert_eq!(two.gateway_for(PaymentMethod::Card), Ok("first"));
-        assert_eq!(two.gateway_for(PaymentMethod::BankTransfer), Ok("second"));
     }
 
     #[test]

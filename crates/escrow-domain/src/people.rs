@@ -276,3 +276,27 @@ mod tests {
         assert!(PhoneNumber::new("01612345678").is_ok());
     }
 }
+
+/// An account number as buyers and operators see it: `123-***-7890` (the first three and last four
+/// digits; a shorter number shows only its last four).
+pub fn masked_account(number: &str) -> String {
+    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+    let n = digits.len();
+    let last: String = digits[n.saturating_sub(4)..].iter().collect();
+    if n >= 10 {
+        let first: String = digits[..3].iter().collect();
+        format!("{first}-***-{last}")
+    } else {
+        format!("***-{last}")
+    }
+}
+
+#[cfg(test)]
+mod masking_tests {
+    #[test]
+    fn an_account_number_shows_three_and_four_digits() {
+        assert_eq!(super::masked_account("1234567890"), "123-***-7890");
+        assert_eq!(super::masked_account("123-4567-89012"), "123-***-9012");
+        assert_eq!(super::masked_account("56789"), "***-6789");
+    }
+}

@@ -429,6 +429,12 @@ impl From<CheckoutError> for ApiError {
                 "현재 사용할 수 없는 결제수단입니다.",
             )
             .details(json!({ "method": m.0.code() })),
+            CheckoutError::MerchantNotConfigured(gateway) => ApiError::new(
+                unprocessable,
+                "MERCHANT_NOT_CONFIGURED",
+                "결제사 가맹점 정보가 설정되지 않아 결제할 수 없습니다.",
+            )
+            .details(json!({ "gateway": gateway })),
             CheckoutError::Quote(q) => quote_error(&q),
             CheckoutError::SellerLimit(l) => limit_error(&l),
             CheckoutError::ReturnUrlNotAllowed => {

@@ -33,7 +33,8 @@ pub use metrics::Metrics;
 pub use state::AppState;
 
 use handlers::{
-    admin, checkout_pages, events, lookups, member, ops, pages, partner, payout_page, test_clocks,
+    admin, checkout_pages, events, lookups, member, ops, pages, partner, payment_setup,
+    payout_page, test_clocks,
 };
 
 /// Largest request body accepted (JSON and forms).
@@ -218,6 +219,30 @@ fn member_routes(cfg: &mut web::ServiceConfig) {
 
 /// Operators.
 fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/admin/v1/payment-routes",
+        web::get().to(payment_setup::list_routes),
+    )
+    .route(
+        "/admin/v1/payment-routes/{gateway}/{method}",
+        web::put().to(payment_setup::set_route),
+    )
+    .route(
+        "/admin/v1/merchants",
+        web::get().to(payment_setup::list_merchants),
+    )
+    .route(
+        "/admin/v1/merchants",
+        web::post().to(payment_setup::add_merchant),
+    )
+    .route(
+        "/admin/v1/merchants/{id}",
+        web::delete().to(payment_setup::remove_merchant),
+    )
+    .route(
+        "/admin/v1/payment-setup/audit",
+        web::get().to(payment_setup::audit),
+    );
     cfg.route("/admin/v1/partners", web::post().to(admin::create_partner))
         .route("/admin/v1/partners", web::get().to(admin::list_partners))
         .route(
@@ -284,6 +309,10 @@ fn page_routes(cfg: &mut web::ServiceConfig) {
             web::get().to(checkout_pages::checkout_return),
         )
         .route(
+            "/checkout/{id}/return",
+            web::post().to(checkout_pages::checkout_authenticated),
+        )
+        .route(
             "/pg/{gateway}/callback",
             web::post().to(checkout_pages::pg_callback),
         )
@@ -326,7 +355,7 @@ const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/signup/{id}", &["GET", "POST"]),
     ("/checkout/{id}", &["GET"]),
     ("/checkout/{id}/pay", &["POST"]),
-    ("/checkout/{id}/return", &["GET"]),
+    ("/checkout/{id}/return", &["GET", "POST"]),
     ("/pg/{gateway}/callback", &["POST"]),
     ("/payout-account/{token}", &["GET", "POST"]),
 ];

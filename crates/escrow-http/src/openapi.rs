@@ -4,7 +4,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::dto;
-use crate::handlers::{admin, events, lookups, member, ops, partner, test_clocks};
+use crate::handlers::{admin, events, lookups, member, ops, partner, payment_setup, test_clocks};
 
 struct Security;
 
@@ -55,12 +55,14 @@ impl Modify for Security {
         admin::get_trade, admin::trade_action, admin::refund_queue, admin::holidays, admin::add_holiday,
         admin::remove_holiday, admin::dead_letters, admin::replay, admin::bank_file,
         admin::payouts_waiting_for_account, admin::refund_done,
+        payment_setup::list_routes, payment_setup::set_route, payment_setup::list_merchants,
+        payment_setup::add_merchant, payment_setup::remove_merchant, payment_setup::audit,
         ops::healthz, ops::readyz, ops::metrics, openapi_json,
     ),
     components(schemas(
         dto::ErrorBody, member::Empty, dto::TradeCallback, dto::PaymentFailedData,
         dto::PaymentRefundedData, dto::MemberSignedUpData, dto::SettlementsView, dto::SettlementDayView,
-        dto::SettlementLineView,
+        dto::SettlementLineView, payment_setup::RouteRequest, payment_setup::MerchantRequest,
     )),
     modifiers(&Security),
 )]

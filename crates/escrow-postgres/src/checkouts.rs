@@ -58,6 +58,7 @@ pub(crate) struct CheckoutRow {
     updated_at: OffsetDateTime,
     trade_id: Option<Uuid>,
     test_clock_id: Option<Uuid>,
+    pg_merchant_id: Option<Uuid>,
 }
 
 fn enum_code<T: serde::Serialize>(v: &T) -> Result<String, RepositoryError> {
@@ -102,6 +103,7 @@ impl CheckoutRow {
             updated_at: c.created_at,
             trade_id: c.trade_id.map(|t| t.0),
             test_clock_id: c.test_clock.map(|t| t.0),
+            pg_merchant_id: c.pg_merchant.map(|m| m.0),
         })
     }
 }
@@ -135,6 +137,7 @@ impl TryFrom<CheckoutRow> for Checkout {
                 .ok_or_else(|| corrupt("checkout status"))?,
             failure_code: r.failure_code,
             pg_gateway: r.pg_gateway,
+            pg_merchant: r.pg_merchant_id.map(escrow_domain::ids::MerchantId),
             pg_transaction_id: r.pg_transaction_id,
             expires_at: r.expires_at,
             created_at: r.created_at,

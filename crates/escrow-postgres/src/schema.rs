@@ -134,6 +134,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         trade_id -> Nullable<Uuid>,
         test_clock_id -> Nullable<Uuid>,
+        pg_merchant_id -> Nullable<Uuid>,
     }
 }
 
@@ -418,5 +419,40 @@ diesel::table! {
         credit_account -> Text,
         amount -> Int8,
         posted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payment_routes (gateway, method) {
+        gateway -> Text,
+        method -> Text,
+        connected -> Bool,
+        enabled -> Bool,
+        priority -> Int4,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    merchants (id) {
+        id -> Uuid,
+        gateway -> Text,
+        partner_id -> Nullable<Uuid>,
+        mode -> Text,
+        mid -> Text,
+        keys_sealed -> Text,
+        created_at -> Timestamptz,
+        removed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    payment_setup_audit (id) {
+        id -> Int8,
+        actor -> Text,
+        at -> Timestamptz,
+        subject -> Text,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
     }
 }

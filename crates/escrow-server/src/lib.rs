@@ -75,7 +75,7 @@ pub struct RunningServer {
     /// Every job, to run on demand (tests, `escrow-server jobs run`).
     pub jobs: Arc<Jobs>,
     /// The simulators of gateways configured in `simulator` mode.
-    pub gateway_simulators: Vec<escrow_unifipay::simulator::SimulatorHandle>,
+    pub gateway_simulators: Vec<gateways::GatewaySimulator>,
 }
 
 /// The batch jobs and the outbox worker of one instance.
@@ -299,7 +299,7 @@ impl Jobs {
 }
 
 /// Builds the services over `db` and starts the HTTP server (and the jobs, if asked).
-pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer> {
+pub async fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer> {
     let pool = db.pool.clone();
     let directory = Arc::new(Directory::new(pool.clone(), parts.sealer.clone()));
     let trade_repo = Arc::new(PgTradeRepository::new(pool.clone(), trade_document()));
@@ -311,19 +311,17 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
     let checkout_repo = Arc::new(PgCheckoutRepository::new(pool.clone()));
     let clock = parts.clock.clone();
     let test_clocks = Arc::new(escrow_postgres::PgTestClocks::new(pool.clone()));
-    let (trades, checkouts, gateways) = trade_use_cases(
+    let gateways = gateways::build(&parts.gateways, &parts.public_base_url)?;
+    let (setup_repo, payment_setup) =
+        payment_setup(&pool, &parts.sealer, &gateways, clock.clone()).await?;
+    let (trades, checkouts) = trade_use_cases(
         trade_repo,
-        CheckoutPorts {
-            members: directory.clone(),
-            products: directory.clone(),
-            checkouts: checkout_repo.clone(),
-            records: checkout_repo.clone(),
-            rules: rules.clone(),
-        },
-        &parts.gateways,
+        checkout_ports(&directory, &checkout_repo, &rules),
+        gateways.adapters.clone(),
+        payment_setup.clone(),
         test_clocks.clone(),
         clock.clone(),
-    )?;
+    );
     let outbox_store = Arc::new(PgOutbox::new(pool.clone()));
     let metrics = Metrics::new();
     let money_out = Arc::new(PgMoneyOut::new(pool.clone(), trade_document()));
@@ -350,6 +348,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
             refund_queue.clone(),
             checkout_repo.clone(),
             gateways.adapters,
+            setup_repo,
             clock.clone(),
         )),
         payouts: payout_service(money_out, &pool, &parts.sealer, clock.clone()),
@@ -400,6 +399,7 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
             directory.clone(),
             clock,
         )),
+        payment_setup,
     };
     let (base_url, handle, server) = listen(state, parts.listener, parts.workers)?;
     if let Some(every) = parts.job_interval {
@@ -416,32 +416,66 @@ pub fn start(db: &Database, parts: ServerParts) -> std::io::Result<RunningServer
     })
 }
 
-/// The trade and checkout use cases over the configured gateways, both living by test clocks too; the
-/// gateways (their adapters and simulators) with the routing given away.
+/// What a checkout needs from storage.
+fn checkout_ports(
+    directory: &Arc<Directory>,
+    checkouts: &Arc<PgCheckoutRepository>,
+    rules: &Arc<PgRulesRepository>,
+) -> CheckoutPorts {
+    CheckoutPorts {
+        members: directory.clone(),
+        products: directory.clone(),
+        checkouts: checkouts.clone(),
+        records: checkouts.clone(),
+        rules: rules.clone(),
+    }
+}
+
+/// The payment setup over storage, started with what configuration names (SPEC §12).
+async fn payment_setup(
+    pool: &escrow_postgres::DbPool,
+    sealer: &escrow_postgres::SecretSealer,
+    gateways: &gateways::Gateways,
+    clock: Arc<dyn Clock>,
+) -> std::io::Result<(
+    Arc<escrow_postgres::PgPaymentSetup>,
+    Arc<escrow_domain::payment_setup::PaymentSetupService>,
+)> {
+    let repository = Arc::new(escrow_postgres::PgPaymentSetup::new(
+        pool.clone(),
+        sealer.clone(),
+    ));
+    let setup = Arc::new(escrow_domain::payment_setup::PaymentSetupService::new(
+        repository.clone(),
+        gateways.profiles.clone(),
+        clock,
+    ));
+    setup
+        .seed(&gateways.routes, &gateways.merchants)
+        .await
+        .map_err(|e| std::io::Error::other(format!("payment setup: {e}")))?;
+    Ok((repository, setup))
+}
+
+/// The trade and checkout use cases over the gateways, both living by test clocks too; `setup`
+/// routes each method to a gateway and merchant.
 fn trade_use_cases(
     trade_repo: Arc<PgTradeRepository>,
     ports: CheckoutPorts,
-    gateway_settings: &[config::GatewaySettings],
+    adapters: Vec<Arc<dyn escrow_domain::payment::PaymentGateway>>,
+    setup: Arc<escrow_domain::payment_setup::PaymentSetupService>,
     test_clocks: Arc<escrow_postgres::PgTestClocks>,
     clock: Arc<dyn Clock>,
-) -> std::io::Result<(Arc<TradeService>, Arc<CheckoutService>, gateways::Gateways)> {
+) -> (Arc<TradeService>, Arc<CheckoutService>) {
     let trades = Arc::new(
         TradeService::new(trade_repo, ports.rules.clone(), clock.clone())
             .with_test_clocks(test_clocks.clone()),
     );
-    let mut gateways = gateways::build(gateway_settings)?;
     let checkouts = Arc::new(
-        CheckoutService::new(
-            ports,
-            trades.clone(),
-            gateways.adapters.clone(),
-            std::mem::take(&mut gateways.routing),
-            clock,
-        )
-        .with_test_clocks(test_clocks)
-        .with_test_routing(std::mem::take(&mut gateways.test_routing)),
+        CheckoutService::new(ports, trades.clone(), adapters, setup, clock)
+            .with_test_clocks(test_clocks),
     );
-    Ok((trades, checkouts, gateways))
+    (trades, checkouts)
 }
 
 /// Payouts instructed into the bundled payout ledger (the bank file).

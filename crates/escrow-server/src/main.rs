@@ -307,7 +307,8 @@ async fn launch(
             template_overrides: settings.alimtalk.overrides(),
             account_verifier: Arc::new(account_verifier),
         },
-    )?;
+    )
+    .await?;
     Ok(Launched {
         running,
         public,
@@ -345,7 +346,7 @@ async fn serve(env: Env) -> std::io::Result<()> {
                 l.running
                     .gateway_simulators
                     .first()
-                    .map_or("-", |s| s.base_url.as_str())
+                    .map_or("-", |s| s.base_url())
             )
         );
     }
@@ -470,7 +471,7 @@ async fn ledger_check(env: Env) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `secrets reseal`: partner secrets and payout accounts sealed again with the first master key.
+/// `secrets reseal`: partner secrets, payout accounts and merchant keys sealed again with the first master key.
 async fn reseal_secrets(env: Env) -> std::io::Result<()> {
     let directory = escrow_postgres::Directory::new(env.db.pool.clone(), env.sealer.clone());
     let n = directory
@@ -483,6 +484,11 @@ async fn reseal_secrets(env: Env) -> std::io::Result<()> {
         .await
         .unwrap_or_else(|e| fail(e));
     println!("{n} payout account row(s) sealed with the current master key");
+    let n = escrow_postgres::PgPaymentSetup::new(env.db.pool.clone(), env.sealer.clone())
+        .reseal_merchant_keys()
+        .await
+        .unwrap_or_else(|e| fail(e));
+    println!("{n} merchant(s) sealed with the current master key");
     env.finish();
     Ok(())
 }

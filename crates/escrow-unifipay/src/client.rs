@@ -6,6 +6,7 @@ use escrow_domain::payment::{
     minor_to_major, PaymentGateway, PaymentRequest, PaymentStart, PaymentStep, PgError, PgFailure,
     PgNotification, PgPaymentReport, PgPaymentStatus, RefundRequest,
 };
+use escrow_domain::payment_setup::Merchant;
 use escrow_signature::{request_signature, RequestParts};
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
@@ -170,11 +171,11 @@ impl PaymentGateway for UnifiPayClient {
         &self.config.name
     }
 
-    fn store_id(&self) -> &str {
-        &self.config.store_id
-    }
-
-    async fn create_payment(&self, request: &PaymentRequest) -> Result<PaymentStart, PgError> {
+    async fn create_payment(
+        &self,
+        merchant: &Merchant,
+        request: &PaymentRequest,
+    ) -> Result<PaymentStart, PgError> {
         if request.amount.currency() != self.config.currency {
             return Err(PgError::failed(
                 PgFailure::CurrencyUnsupported,
@@ -187,7 +188,7 @@ impl PaymentGateway for UnifiPayClient {
         }
         let body = CreatePaymentBody {
             order_id: request.checkout_id.to_string(),
-            store_id: self.config.store_id.clone(),
+            store_id: merchant.mid.clone(),
             request_id: uuid::Uuid::new_v4().to_string(),
             return_url: request.return_url.clone(),
             callback_url: request.callback_url.clone(),
@@ -231,7 +232,11 @@ impl PaymentGateway for UnifiPayClient {
         })
     }
 
-    async fn payment_status(&self, transaction_id: &str) -> Result<PgPaymentReport, PgError> {
+    async fn payment_status(
+        &self,
+        _merchant: &Merchant,
+        transaction_id: &str,
+    ) -> Result<PgPaymentReport, PgError> {
         if !valid_transaction_id(transaction_id) {
             return Err(PgError::failed(
                 PgFailure::RejectedRequest,
@@ -266,7 +271,7 @@ impl PaymentGateway for UnifiPayClient {
         })
     }
 
-    async fn refund(&self, _request: &RefundRequest) -> Result<(), PgError> {
+    async fn refund(&self, _merchant: &Merchant, _request: &RefundRequest) -> Result<(), PgError> {
         // Unifi Pay documents no refund call (seed 001): the refund goes to the manual refund queue.
         Err(PgError::RefundUnsupported)
     }

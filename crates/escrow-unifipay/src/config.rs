@@ -22,7 +22,8 @@ pub struct UnifiPayConfig {
     pub api_key: SecretString,
     /// The HMAC key.
     pub app_secret: SecretString,
-    /// The merchant (store) id.
+    /// The merchant (store) id a deployment starts with (kept as its first merchant, SPEC §12);
+    /// each call uses the merchant it is given.
     pub store_id: String,
     /// ISO alpha-3 country code sent with payments.
     #[serde(default = "default_country")]

@@ -106,6 +106,7 @@ fn request(checkout_id: CheckoutId, callback_url: &str) -> PaymentRequest {
         },
         return_url: "https://partner.example/return?checkoutId=c-1".into(),
         callback_url: callback_url.into(),
+        installments: Default::default(),
     }
 }
 
@@ -149,7 +150,7 @@ async fn approve_ends_approved_and_the_browser_returns_with_the_transaction_id()
     });
     let start = f
         .client
-        .create_payment(&request(checkout, &f.callbacks.url))
+        .create_payment(&merchant(), &request(checkout, &f.callbacks.url))
         .await
         .unwrap();
     let location = press(start_page(&start), "approve").await;
@@ -160,9 +161,15 @@ async fn approve_ends_approved_and_the_browser_returns_with_the_transaction_id()
             start.transaction_id
         )
     );
-    let outcome = verify_transaction(&f.client, &start.transaction_id, checkout, usd(1_234))
-        .await
-        .unwrap();
+    let outcome = verify_transaction(
+        &f.client,
+        &merchant(),
+        &start.transaction_id,
+        checkout,
+        usd(1_234),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         outcome,
         PaymentOutcome::Approved {
@@ -180,13 +187,19 @@ async fn decline_ends_pg_declined() {
     let checkout = CheckoutId::random();
     let start = f
         .client
-        .create_payment(&request(checkout, &f.callbacks.url))
+        .create_payment(&merchant(), &request(checkout, &f.callbacks.url))
         .await
         .unwrap();
     press(start_page(&start), "decline").await;
-    let outcome = verify_transaction(&f.client, &start.transaction_id, checkout, usd(1_234))
-        .await
-        .unwrap();
+    let outcome = verify_transaction(
+        &f.client,
+        &merchant(),
+        &start.transaction_id,
+        checkout,
+        usd(1_234),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome, PaymentOutcome::Failed(PgFailure::Declined));
 }
 
@@ -200,13 +213,19 @@ async fn decline_all_switch_declines_the_approve_button() {
     let checkout = CheckoutId::random();
     let start = f
         .client
-        .create_payment(&request(checkout, &f.callbacks.url))
+        .create_payment(&merchant(), &request(checkout, &f.callbacks.url))
         .await
         .unwrap();
     press(start_page(&start), "approve").await;
-    let outcome = verify_transaction(&f.client, &start.transaction_id, checkout, usd(1_234))
-        .await
-        .unwrap();
+    let outcome = verify_transaction(
+        &f.client,
+        &merchant(),
+        &start.transaction_id,
+        checkout,
+        usd(1_234),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome, PaymentOutcome::Failed(PgFailure::Declined));
 }
 
@@ -226,7 +245,10 @@ async fn server_errors_are_pg_unavailable() {
     });
     let err = f
         .client
-        .create_payment(&request(CheckoutId::random(), &f.callbacks.url))
+        .create_payment(
+            &merchant(),
+            &request(CheckoutId::random(), &f.callbacks.url),
+        )
         .await
         .unwrap_err();
     assert_eq!(failure(err), PgFailure::Unavailable);
@@ -235,16 +257,22 @@ async fn server_errors_are_pg_unavailable() {
     let checkout = CheckoutId::random();
     let start = f
         .client
-        .create_payment(&request(checkout, &f.callbacks.url))
+        .create_payment(&merchant(), &request(checkout, &f.callbacks.url))
         .await
         .unwrap();
     f.sim.set_behavior(Behavior {
         status: EndpointMode::ServerError,
         ..Behavior::default()
     });
-    let err = verify_transaction(&f.client, &start.transaction_id, checkout, usd(1_234))
-        .await
-        .unwrap_err();
+    let err = verify_transaction(
+        &f.client,
+        &merchant(),
+        &start.transaction_id,
+        checkout,
+        usd(1_234),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(failure(err), PgFailure::Unavailable);
 }
 
@@ -259,7 +287,10 @@ async fn a_hanging_pg_is_cut_off_by_the_client_timeout_as_unavailable() {
     });
     let err = f
         .client
-        .create_payment(&request(CheckoutId::random(), &f.callbacks.url))
+        .create_payment(
+            &merchant(),
+            &request(CheckoutId::random(), &f.callbacks.url),
+        )
         .await
         .unwrap_err();
     assert_eq!(err, PgError::failed(PgFailure::Unavailable, "timeout"));
@@ -282,14 +313,20 @@ async fn a_wrong_amount_or_currency_is_forgery() {
         let checkout = CheckoutId::random();
         let start = f
             .client
-            .create_payment(&request(checkout, &f.callbacks.url))
+            .create_payment(&merchant(), &request(checkout, &f.callbacks.url))
             .await
             .unwrap();
         press(start_page(&start), "approve").await;
         f.sim.set_behavior(behavior.clone());
-        let outcome = verify_transaction(&f.client, &start.transaction_id, checkout, usd(1_234))
-            .await
-            .unwrap();
+        let outcome = verify_transaction(
+            &f.client,
+            &merchant(),
+            &start.transaction_id,
+            checkout,
+            usd(1_234),
+        )
+        .await
+        .unwrap();
         assert!(
             matches!(
                 outcome,
@@ -306,17 +343,24 @@ async fn a_wrong_amount_or_currency_is_forgery() {
     let checkout = CheckoutId::random();
     let start = f
         .client
-        .create_payment(&request(checkout, &f.callbacks.url))
+        .create_payment(&merchant(), &request(checkout, &f.callbacks.url))
         .await
         .unwrap();
     press(start_page(&start), "approve").await;
-    let outcome = verify_transaction(&f.client, &start.transaction_id, checkout, usd(999))
-        .await
-        .unwrap();
+    let outcome = verify_transaction(
+        &f.client,
+        &merchant(),
+        &start.transaction_id,
+        checkout,
+        usd(999),
+    )
+    .await
+    .unwrap();
     assert!(matches!(outcome, PaymentOutcome::Forged { .. }));
     // And a transaction of another checkout.
     let outcome = verify_transaction(
         &f.client,
+        &merchant(),
         &start.transaction_id,
         CheckoutId::random(),
         usd(1_234),
@@ -336,7 +380,7 @@ async fn a_duplicate_callback_arrives_twice_and_verifies_the_same_both_times() {
     let checkout = CheckoutId::random();
     let start = f
         .client
-        .create_payment(&request(checkout, &f.callbacks.url))
+        .create_payment(&merchant(), &request(checkout, &f.callbacks.url))
         .await
         .unwrap();
     press(start_page(&start), "approve").await;
@@ -353,7 +397,7 @@ async fn a_duplicate_callback_arrives_twice_and_verifies_the_same_both_times() {
     );
     for body in received {
         let tid = body["transactionId"].as_str().unwrap();
-        let outcome = verify_transaction(&f.client, tid, checkout, usd(1_234))
+        let outcome = verify_transaction(&f.client, &merchant(), tid, checkout, usd(1_234))
             .await
             .unwrap();
         assert_eq!(
@@ -371,7 +415,11 @@ async fn another_currency_is_refused_before_any_call() {
     let before = f.sim.api_calls();
     let mut req = request(CheckoutId::random(), &f.callbacks.url);
     req.amount = Money::krw(15_000);
-    let err = f.client.create_payment(&req).await.unwrap_err();
+    let err = f
+        .client
+        .create_payment(&merchant(), &req)
+        .await
+        .unwrap_err();
     assert_eq!(failure(err), PgFailure::CurrencyUnsupported);
     assert_eq!(f.sim.api_calls(), before);
 }
@@ -389,7 +437,10 @@ async fn a_bad_secret_or_key_is_pg_rejected_request() {
         ))
         .unwrap();
         let err = client
-            .create_payment(&request(CheckoutId::random(), &f.callbacks.url))
+            .create_payment(
+                &merchant(),
+                &request(CheckoutId::random(), &f.callbacks.url),
+            )
             .await
             .unwrap_err();
         assert_eq!(failure(err), PgFailure::RejectedRequest);
@@ -401,10 +452,13 @@ async fn refunds_are_reported_unsupported() {
     let f = fixture();
     let err = f
         .client
-        .refund(&RefundRequest {
-            transaction_id: "usim-1".into(),
-            amount: usd(1),
-        })
+        .refund(
+            &merchant(),
+            &RefundRequest {
+                transaction_id: "usim-1".into(),
+                amount: usd(1),
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err, PgError::RefundUnsupported);
@@ -501,4 +555,18 @@ async fn a_signed_path_differing_from_the_requested_one_is_refused() {
         .unwrap()
         .status();
     assert_eq!(status, 401);
+}
+
+/// The merchant the simulator serves.
+fn merchant() -> escrow_domain::payment_setup::Merchant {
+    escrow_domain::payment_setup::Merchant {
+        id: escrow_domain::ids::MerchantId::random(),
+        gateway: "unifipay".into(),
+        partner_id: None,
+        mode: escrow_domain::people::PartnerMode::Live,
+        mid: "store-1".into(),
+        keys: escrow_domain::payment_setup::MerchantKeys::new(),
+        created_at: time::OffsetDateTime::UNIX_EPOCH,
+        removed_at: None,
+    }
 }

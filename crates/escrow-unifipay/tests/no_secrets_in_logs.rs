@@ -67,6 +67,7 @@ fn request(checkout_id: CheckoutId) -> PaymentRequest {
         },
         return_url: "https://partner.example/return".into(),
         callback_url: "http://127.0.0.1:9/unreachable".into(),
+        installments: Default::default(),
     }
 }
 
@@ -110,11 +111,21 @@ async fn no_secret_appears_in_debug_output_or_logs() {
     let f = fixture();
     let debug = format!("{:?} {:?}", f.client, f.client.config());
     let checkout = CheckoutId::random();
-    let start = f.client.create_payment(&request(checkout)).await.unwrap();
-    press(start_page(&start), "approve").await;
-    verify_transaction(&f.client, &start.transaction_id, checkout, usd(1_234))
+    let start = f
+        .client
+        .create_payment(&merchant(), &request(checkout))
         .await
         .unwrap();
+    press(start_page(&start), "approve").await;
+    verify_transaction(
+        &f.client,
+        &merchant(),
+        &start.transaction_id,
+        checkout,
+        usd(1_234),
+    )
+    .await
+    .unwrap();
     let bad = UnifiPayClient::new(UnifiPayConfig::new(
         &f.sim.base_url,
         "app-1",
@@ -123,7 +134,7 @@ async fn no_secret_appears_in_debug_output_or_logs() {
         "store-1",
     ))
     .unwrap();
-    let _ = bad.create_payment(&request(checkout)).await;
+    let _ = bad.create_payment(&merchant(), &request(checkout)).await;
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(
@@ -135,4 +146,18 @@ async fn no_secret_appears_in_debug_output_or_logs() {
         assert!(!logs.contains(secret), "{logs}");
     }
     assert!(debug.contains("[REDACTED]"));
+}
+
+/// The merchant the simulator serves.
+fn merchant() -> escrow_domain::payment_setup::Merchant {
+    escrow_domain::payment_setup::Merchant {
+        id: escrow_domain::ids::MerchantId::random(),
+        gateway: "unifipay".into(),
+        partner_id: None,
+        mode: escrow_domain::people::PartnerMode::Live,
+        mid: "store-1".into(),
+        keys: escrow_domain::payment_setup::MerchantKeys::new(),
+        created_at: time::OffsetDateTime::UNIX_EPOCH,
+        removed_at: None,
+    }
 }

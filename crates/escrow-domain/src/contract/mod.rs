@@ -45,6 +45,11 @@ impl PaymentMethod {
             PaymentMethod::VirtualAccount => "VIRTUAL_ACCOUNT",
         }
     }
+
+    /// From the API code.
+    pub fn from_code(code: &str) -> Option<Self> {
+        PaymentMethod::ALL.into_iter().find(|m| m.code() == code)
+    }
 }
 
 impl fmt::Display for PaymentMethod {

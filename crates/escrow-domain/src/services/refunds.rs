@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::delivery::{RefundQueue, RefundState};
 use crate::payment::{PaymentGateway, PgError, PgFailure, RefundRequest};
+use crate::payment_setup::PaymentSetupRepository;
 use crate::ports::{Clock, PaymentRecords, RepositoryError};
 
 /// What one pass did.
@@ -23,21 +24,24 @@ pub struct RefundService {
     queue: Arc<dyn RefundQueue>,
     records: Arc<dyn PaymentRecords>,
     gateways: Vec<Arc<dyn PaymentGateway>>,
+    merchants: Arc<dyn PaymentSetupRepository>,
     clock: Arc<dyn Clock>,
 }
 
 impl RefundService {
-    /// An executor over these ports and gateways.
+    /// An executor over these ports and gateways; `merchants` holds the MIDs payments were made with.
     pub fn new(
         queue: Arc<dyn RefundQueue>,
         records: Arc<dyn PaymentRecords>,
         gateways: Vec<Arc<dyn PaymentGateway>>,
+        merchants: Arc<dyn PaymentSetupRepository>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         RefundService {
             queue,
             records,
             gateways,
+            merchants,
             clock,
         }
     }
@@ -58,19 +62,33 @@ impl RefundService {
                     .transaction_id
                     .clone()
                     .or_else(|| c.pg_transaction_id.clone())?;
-                Some((gateway, transaction))
+                Some((gateway, c.pg_merchant, transaction))
             });
+            // The refund goes through the merchant (MID) the payment was made with.
+            let target = match target {
+                Some((gateway, merchant, transaction)) => crate::payment_setup::payment_merchant(
+                    self.merchants.as_ref(),
+                    gateway.name(),
+                    merchant,
+                )
+                .await?
+                .map(|m| (gateway, m, transaction)),
+                None => None,
+            };
             let (state, detail) = match target {
                 None => (
                     RefundState::ManualQueue,
                     Some("no PG transaction to refund".to_owned()),
                 ),
-                Some((gateway, transaction_id)) => {
+                Some((gateway, merchant, transaction_id)) => {
                     match gateway
-                        .refund(&RefundRequest {
-                            transaction_id,
-                            amount: refund.amount,
-                        })
+                        .refund(
+                            &merchant,
+                            &RefundRequest {
+                                transaction_id,
+                                amount: refund.amount,
+                            },
+                        )
                         .await
                     {
                         Ok(()) => (RefundState::Done, None),

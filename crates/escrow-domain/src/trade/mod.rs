@@ -159,6 +159,8 @@ pub struct OpenTrade {
     pub quote: Quote,
     /// The virtual account to pay into (virtual account only), as the PG issued it.
     pub deposit_account: Option<String>,
+    /// The PG's deposit deadline for that account, when it set one (else the contract's timer).
+    pub deposit_due: Option<OffsetDateTime>,
     /// The PG transaction that paid (refunds go to it; any other transaction of the checkout that
     /// captures money is a late confirmation and refunded).
     pub payment_transaction_id: Option<String>,
@@ -409,7 +411,11 @@ impl Trade {
             reminders_sent: BTreeSet::new(),
             deadlines: Deadlines {
                 deposit_deadline: virtual_account.then(|| {
-                    now.saturating_add(Duration::hours(i64::from(timers.deposit_deadline_hours)))
+                    open.deposit_due.unwrap_or_else(|| {
+                        now.saturating_add(Duration::hours(i64::from(
+                            timers.deposit_deadline_hours,
+                        )))
+                    })
                 }),
                 ..Deadlines::default()
             },
@@ -540,6 +546,7 @@ pub(crate) mod tests_support {
             quote,
             deposit_account: (method == PaymentMethod::VirtualAccount)
                 .then(|| "국민은행 123-456-789".into()),
+            deposit_due: None,
             payment_transaction_id: None,
             test_clock: None,
         }

@@ -368,7 +368,38 @@ pub async fn checkout_return(
     else {
         return bad_link();
     };
-    match state.checkouts.settle_return(cid, tid).await {
+    let result = state.checkouts.settle_return(cid, tid).await;
+    let retry = format!("/checkout/{}/return?transactionId={}", id, tid);
+    payment_answer(&state, result, &retry).await
+}
+
+/// A PG that posts the buyer's authentication back (KG Inicis) comes here: the service asks the PG
+/// to approve it and checks the approval; nothing in the post is trusted.
+pub async fn checkout_authenticated(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let id = path.into_inner();
+    let Some(cid) = checkout_id(&id) else {
+        return bad_link();
+    };
+    let authentication = escrow_domain::payment::PgAuthentication {
+        fields: form.into_inner(),
+    };
+    let result = state.checkouts.authenticated(cid, &authentication).await;
+    let retry = state.checkout_url(&id);
+    payment_answer(&state, result, &retry).await
+}
+
+/// Where the browser goes after a payment was settled: the deposit page for an issued virtual
+/// account, the partner's return URL otherwise; a "try again" page while the PG cannot be asked.
+async fn payment_answer(
+    state: &AppState,
+    result: Result<PaymentResult, CheckoutError>,
+    retry: &str,
+) -> HttpResponse {
+    match result {
         Ok(PaymentResult::Paid { checkout, trade_id })
             if checkout.method == PaymentMethod::VirtualAccount =>
         {
@@ -385,12 +416,14 @@ pub async fn checkout_return(
             StatusCode::SERVICE_UNAVAILABLE,
             "결제 확인 중",
             &format!(
-                "<p>결제사에서 결과를 확인하고 있습니다. 잠시 후 <a href=\"/checkout/{}/return?transactionId={}\">다시 확인</a>해 주세요.</p>",
-                esc(&id),
-                esc(tid)
+                "<p>결제사에서 결과를 확인하고 있습니다. 잠시 후 <a href=\"{}\">다시 확인</a>해 주세요.</p>",
+                esc(retry)
             ),
         ),
-        Err(_) => bad_link(),
+        Err(e) => {
+            tracing::warn!(error = %e, "payment result could not be settled");
+            bad_link()
+        }
     }
 }
 
@@ -403,7 +436,10 @@ pub async fn pg_callback(
 ) -> HttpResponse {
     let gateway = path.into_inner();
     match state.checkouts.notify(&gateway, &body).await {
-        Ok(_) => HttpResponse::Ok().json(serde_json::json!({ "received": true })),
+        Ok(_) => match state.checkouts.notification_ack(&gateway) {
+            Some(text) => HttpResponse::Ok().content_type("text/plain").body(text),
+            None => HttpResponse::Ok().json(serde_json::json!({ "received": true })),
+        },
         Err(CheckoutError::CheckoutNotFound) => {
             crate::error::ApiError::not_found("transaction").as_response()
         }

@@ -9,5 +9,6 @@ pub mod member;
 pub mod ops;
 pub mod pages;
 pub mod partner;
+pub mod payment_setup;
 pub mod payout_page;
 pub mod test_clocks;

@@ -162,6 +162,7 @@ impl World {
             status: CheckoutStatus::Open,
             failure_code: None,
             pg_gateway: Some("unifipay".into()),
+            pg_merchant: None,
             pg_transaction_id: None,
             expires_at: at + Duration::minutes(30),
             created_at: at,
@@ -193,6 +194,7 @@ impl World {
             quote: checkout.quote,
             deposit_account: (method == PaymentMethod::VirtualAccount)
                 .then(|| "국민은행 123-456".into()),
+            deposit_due: None,
             payment_transaction_id: None,
             test_clock: None,
         }

@@ -2,6 +2,7 @@
 //! reserved atomically), start the PG payment, and settle it from the browser return or the PG
 //! callback — both of which only make the service query the PG.
 
+mod approval;
 mod opening;
 mod settling;
 
@@ -11,7 +12,8 @@ use crate::checkout::{Checkout, ShippingAddress};
 use crate::contract::{PaymentMethod, TradeType};
 use crate::ids::{CheckoutId, ProductId, TradeId};
 use crate::limits::LimitExceeded;
-use crate::payment::{MethodUnavailable, PaymentGateway, PaymentRouting, PgFailure};
+use crate::payment::{MethodUnavailable, PaymentGateway, PgFailure};
+use crate::payment_setup::{Merchant, PaymentSetupService, SetupError};
 use crate::ports::CheckoutRepository;
 use crate::ports::{
     Clock, MemberRepository, PaymentRecords, ProductRepository, RepositoryError, RulesRepository,
@@ -61,6 +63,9 @@ pub enum CheckoutError {
     /// No connected and enabled gateway serves the method (`PAYMENT_METHOD_UNAVAILABLE`).
     #[error(transparent)]
     MethodUnavailable(MethodUnavailable),
+    /// The routed gateway has no merchant for the partner (`MERCHANT_NOT_CONFIGURED`).
+    #[error("no merchant is configured at {0}")]
+    MerchantNotConfigured(String),
     /// The price or fees refuse the quote (`PRICE_LIMIT_EXCEEDED`, …).
     #[error(transparent)]
     Quote(QuoteError),
@@ -152,9 +157,7 @@ pub struct CheckoutService {
     rules: Arc<dyn crate::ports::RulesRepository>,
     trades: Arc<TradeService>,
     gateways: Vec<Arc<dyn PaymentGateway>>,
-    routing: PaymentRouting,
-    /// Test partners' routing: simulators only (SPEC §16); empty unless set.
-    test_routing: PaymentRouting,
+    setup: Arc<PaymentSetupService>,
     time: ClockTime,
 }
 
@@ -183,12 +186,12 @@ pub struct CheckoutPorts {
 }
 
 impl CheckoutService {
-    /// A service over these ports, gateways and the routing of methods to them.
+    /// A service over these ports and gateways; `setup` routes each method to a gateway and merchant.
     pub fn new(
         ports: CheckoutPorts,
         trades: Arc<TradeService>,
         gateways: Vec<Arc<dyn PaymentGateway>>,
-        routing: PaymentRouting,
+        setup: Arc<PaymentSetupService>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         CheckoutService {
@@ -199,8 +202,7 @@ impl CheckoutService {
             rules: ports.rules,
             trades,
             gateways,
-            routing,
-            test_routing: PaymentRouting::default(),
+            setup,
             time: ClockTime::real(clock),
         }
     }
@@ -209,21 +211,6 @@ impl CheckoutService {
     pub fn with_test_clocks(mut self, clocks: Arc<dyn TestClockRepository>) -> Self {
         self.time = self.time.and_test_clocks(clocks);
         self
-    }
-
-    /// Test partners' payments go only where `routing` says (the simulators); without it a test
-    /// partner cannot pay (`PAYMENT_METHOD_UNAVAILABLE`), never through a live gateway.
-    pub fn with_test_routing(mut self, routing: PaymentRouting) -> Self {
-        self.test_routing = routing;
-        self
-    }
-
-    /// The routing for `partner`'s checkouts.
-    fn routing_for(&self, partner: &crate::people::Partner) -> &PaymentRouting {
-        match partner.mode {
-            crate::people::PartnerMode::Live => &self.routing,
-            crate::people::PartnerMode::Test => &self.test_routing,
-        }
     }
 
     /// The instant `checkout` lives at (its test clock's, or now).
@@ -235,16 +222,24 @@ impl CheckoutService {
         self.gateways.iter().find(|g| g.name() == name)
     }
 
-    /// The gateway a checkout was routed to.
-    fn gateway_of(&self, checkout: &Checkout) -> Result<Arc<dyn PaymentGateway>, CheckoutError> {
-        checkout
+    /// The gateway a checkout was routed to and the merchant it pays with.
+    async fn gateway_of(
+        &self,
+        checkout: &Checkout,
+    ) -> Result<(Arc<dyn PaymentGateway>, Merchant), CheckoutError> {
+        let unavailable = || CheckoutError::MethodUnavailable(MethodUnavailable(checkout.method));
+        let gateway = checkout
             .pg_gateway
             .as_deref()
             .and_then(|name| self.gateway(name))
             .cloned()
-            .ok_or(CheckoutError::MethodUnavailable(MethodUnavailable(
-                checkout.method,
-            )))
+            .ok_or_else(unavailable)?;
+        let merchant = self
+            .setup
+            .merchant_of_payment(gateway.name(), checkout.pg_merchant)
+            .await
+            .map_err(setup_error)?;
+        Ok((gateway, merchant))
     }
 
     /// The checkout `id` (hosted pages).
@@ -260,5 +255,15 @@ impl CheckoutService {
         let now = self.now_of(checkout).await?;
         self.checkouts.fail(&checkout.fail(failure, now)).await?;
         Ok(())
+    }
+}
+
+/// A payment-setup refusal as a checkout error.
+pub(crate) fn setup_error(e: SetupError) -> CheckoutError {
+    match e {
+        SetupError::MethodUnavailable(m) => CheckoutError::MethodUnavailable(MethodUnavailable(m)),
+        SetupError::MerchantNotConfigured(g) => CheckoutError::MerchantNotConfigured(g),
+        SetupError::Storage(s) => CheckoutError::Storage(s),
+        other => CheckoutError::Storage(RepositoryError::Unavailable(other.to_string())),
     }
 }

@@ -100,10 +100,11 @@ impl CheckoutService {
         if !product.payment_methods.contains(&request.method) {
             return Err(CheckoutError::MethodNotAllowed(request.method));
         }
-        let gateway = self
-            .routing_for(partner)
-            .gateway_for(request.method)
-            .map_err(CheckoutError::MethodUnavailable)?;
+        let pg = self
+            .setup
+            .pg_info(partner, request.method)
+            .await
+            .map_err(super::setup_error)?;
         let contract = self.rules.contract_of(partner.id, now).await?;
         let quote = contract
             .quote(
@@ -130,7 +131,8 @@ impl CheckoutService {
             partner_trade_no: request.partner_trade_no,
             status: CheckoutStatus::Open,
             failure_code: None,
-            pg_gateway: Some(gateway.to_owned()),
+            pg_gateway: Some(pg.gateway),
+            pg_merchant: Some(pg.merchant.id),
             pg_transaction_id: None,
             expires_at: now.saturating_add(time::Duration::minutes(i64::from(
                 contract.timers.checkout_expiry_minutes,

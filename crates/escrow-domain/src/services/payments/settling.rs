@@ -6,8 +6,8 @@ use crate::checkout::{Checkout, CheckoutStatus};
 use crate::contract::PaymentMethod;
 use crate::ids::{CheckoutId, TradeId};
 use crate::payment::{
-    verify_transaction, PaymentBuyer, PaymentOutcome, PaymentRequest, PaymentStep, PgError,
-    PgFailure,
+    verify_transaction, IssuedAccount, PaymentBuyer, PaymentOutcome, PaymentRequest, PaymentStep,
+    PgError, PgFailure,
 };
 use crate::ports::RepositoryError;
 use crate::services::trades::TradeServiceError;
@@ -39,7 +39,7 @@ impl CheckoutService {
             self.fail(&checkout, PgFailure::Expired).await?;
             return Err(CheckoutError::Payment(PgFailure::Expired));
         }
-        let gateway = self.gateway_of(&checkout)?;
+        let (gateway, merchant) = self.gateway_of(&checkout).await?;
         let buyer = self
             .members
             .get(checkout.partner_id, checkout.buyer_id)
@@ -65,8 +65,9 @@ impl CheckoutService {
             },
             return_url,
             callback_url,
+            installments: Default::default(),
         };
-        match gateway.create_payment(&request).await {
+        match gateway.create_payment(&merchant, &request).await {
             Ok(start) => {
                 self.records
                     .attach_transaction(checkout.id, gateway.name(), &start.transaction_id)
@@ -83,7 +84,7 @@ impl CheckoutService {
     }
 
     /// What a checkout's state says about its payment (for a return or callback after the fact).
-    fn settled(checkout: Checkout) -> Option<PaymentResult> {
+    pub(super) fn settled(checkout: Checkout) -> Option<PaymentResult> {
         match checkout.status {
             CheckoutStatus::Paid => checkout.trade_id.map(|trade_id| PaymentResult::Paid {
                 trade_id,
@@ -126,9 +127,10 @@ impl CheckoutService {
                 return Ok(done);
             }
         }
-        let gateway = self.gateway_of(&checkout)?;
+        let (gateway, merchant) = self.gateway_of(&checkout).await?;
         let verified = verify_transaction(
             gateway.as_ref(),
+            &merchant,
             transaction_id,
             checkout.id,
             checkout.quote.payment_amount,
@@ -148,7 +150,9 @@ impl CheckoutService {
         };
         let now = self.now_of(&checkout).await?;
         match outcome {
-            PaymentOutcome::Approved { .. } => self.open_trade(checkout, transaction_id).await,
+            PaymentOutcome::Approved { .. } => {
+                self.open_trade(checkout, transaction_id, None).await
+            }
             PaymentOutcome::Pending => Ok(PaymentResult::Pending {
                 checkout: Box::new(checkout),
             }),
@@ -182,10 +186,11 @@ impl CheckoutService {
 
     /// The PG approved `transaction_id` for an open checkout: opens its trade, or — when the checkout
     /// stopped being open meanwhile — treats the capture as a late confirmation.
-    async fn open_trade(
+    pub(super) async fn open_trade(
         &self,
         checkout: Checkout,
         transaction_id: &str,
+        issued: Option<&IssuedAccount>,
     ) -> Result<PaymentResult, CheckoutError> {
         self.records
             .record_verification(checkout.id, transaction_id, "APPROVED", None)
@@ -208,8 +213,12 @@ impl CheckoutService {
             trade_type: checkout.trade_type,
             method: checkout.method,
             quote: checkout.quote,
-            deposit_account: (checkout.method == PaymentMethod::VirtualAccount)
-                .then(|| format!("{name} {transaction_id}")),
+            deposit_account: match issued {
+                Some(a) => Some(format!("{} {} {}", a.bank, a.number, a.holder)),
+                None => (checkout.method == PaymentMethod::VirtualAccount)
+                    .then(|| format!("{name} {transaction_id}")),
+            },
+            deposit_due: issued.map(|a| a.due),
             payment_transaction_id: Some(transaction_id.to_owned()),
             test_clock: checkout.test_clock,
         };
@@ -321,6 +330,11 @@ impl CheckoutService {
         Ok(result)
     }
 
+    /// What gateway `gateway` expects as the plain-text answer to its notification, if anything.
+    pub fn notification_ack(&self, gateway: &str) -> Option<&'static str> {
+        self.gateway(gateway).and_then(|g| g.notification_ack())
+    }
+
     /// Gateway `gateway` posted a notification: its adapter reads the body, and the transaction it
     /// names is settled (the PG is queried; the body is not trusted). An unknown gateway is
     /// `CheckoutNotFound`; an unreadable body is `Payment(PG_REJECTED_REQUEST)`.
@@ -332,6 +346,9 @@ impl CheckoutService {
             PgError::Failed { failure, .. } => CheckoutError::Payment(failure),
             _ => CheckoutError::Payment(PgFailure::RejectedRequest),
         })?;
+        if let Some(done) = self.deposit_notice(gateway, &notice.transaction_id).await? {
+            return Ok(done);
+        }
         self.settle(gateway, &notice.transaction_id, PaymentNotice::PgCallback)
             .await
     }

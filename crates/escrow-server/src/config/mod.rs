@@ -4,7 +4,11 @@
 
 use std::path::PathBuf;
 
+mod gateway;
+
 use secrecy::{ExposeSecret, SecretString};
+
+pub use gateway::{GatewayKind, GatewaySettings, PeerMode};
 use serde::Deserialize;
 
 /// The whole configuration.
@@ -19,8 +23,9 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Member tokens and hosted links.
     pub security: SecuritySettings,
-    /// The payment gateways, in priority order: each method is routed to the first gateway that
-    /// lists it. Empty: one Unifi Pay simulator for every method (the sandbox).
+    /// The payment gateways. At the first start each one's methods become its connections (the
+    /// first gateway listed gets priority 0, the next 10, …) and operators change them afterwards
+    /// (`/admin/v1/payment-routes`). Empty: a Unifi Pay and an Inicis simulator (the sandbox).
     #[serde(default)]
     pub gateways: Vec<GatewaySettings>,
     /// Scheduled jobs.
@@ -168,172 +173,6 @@ impl std::fmt::Debug for SecuritySettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SecuritySettings")
             .field("token_keys", &self.token_keys)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Whether an outside system is the real one or the simulator started in-process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PeerMode {
-    /// Start the bundled simulator (the sandbox).
-    Simulator,
-    /// Talk to `base_url`.
-    Remote,
-}
-
-/// Which adapter speaks to a gateway. One variant per adapter crate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum GatewayKind {
-    /// Unifi Pay (`escrow-unifipay`).
-    Unifipay,
-}
-
-/// One payment gateway: its adapter, where it is, its merchant credentials and the methods it serves.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GatewaySettings {
-    /// Its name in routing and in its callback URL (`/pg/{name}/callback`): lowercase letters,
-    /// digits and `-`.
-    pub name: String,
-    /// The adapter.
-    pub kind: GatewayKind,
-    /// The simulator or the real PG.
-    pub mode: PeerMode,
-    /// Base URL (remote).
-    #[serde(default)]
-    pub base_url: Option<String>,
-    /// `X-AppId`.
-    pub app_id: String,
-    /// `X-Api-Key`.
-    pub api_key: SecretString,
-    /// HMAC secret.
-    pub app_secret: SecretString,
-    /// Merchant id.
-    pub store_id: String,
-    /// The merchant account's currency.
-    pub currency: String,
-    /// Request timeout, ms.
-    #[serde(default = "default_gateway_timeout_ms")]
-    pub request_timeout_ms: u64,
-    /// The methods it serves (`CARD`, `BANK_TRANSFER`, `VIRTUAL_ACCOUNT`); all when absent.
-    #[serde(default)]
-    pub methods: Option<Vec<escrow_domain::contract::PaymentMethod>>,
-    /// A simulator reached over the network (a `remote` gateway) that serves test partners only
-    /// (SPEC §16): never routed to for live partners.
-    #[serde(default)]
-    pub test_partners: bool,
-}
-
-fn default_gateway_timeout_ms() -> u64 {
-    10_000
-}
-
-impl GatewaySettings {
-    /// The sandbox's gateway: a Unifi Pay simulator taking KRW, for every method.
-    pub fn sandbox() -> Self {
-        GatewaySettings {
-            name: escrow_unifipay::GATEWAY_NAME.into(),
-            kind: GatewayKind::Unifipay,
-            mode: PeerMode::Simulator,
-            base_url: None,
-            app_id: "sandbox-app".into(),
-            api_key: SecretString::from("sandbox-api-key"),
-            app_secret: SecretString::from("sandbox-app-secret"),
-            store_id: "sandbox-store".into(),
-            currency: "KRW".into(),
-            request_timeout_ms: default_gateway_timeout_ms(),
-            methods: None,
-            test_partners: false,
-        }
-    }
-
-    /// A Unifi Pay gateway at `base_url` (remote) with these credentials, for every method.
-    pub fn unifipay(
-        name: &str,
-        base_url: &str,
-        app_id: &str,
-        api_key: &str,
-        app_secret: &str,
-        store_id: &str,
-    ) -> Self {
-        GatewaySettings {
-            name: name.into(),
-            mode: PeerMode::Remote,
-            base_url: Some(base_url.into()),
-            app_id: app_id.into(),
-            api_key: SecretString::from(api_key),
-            app_secret: SecretString::from(app_secret),
-            store_id: store_id.into(),
-            ..GatewaySettings::sandbox()
-        }
-    }
-
-    /// Whether it reaches a simulator: started in-process, or a remote one for test partners.
-    pub fn is_simulator(&self) -> bool {
-        self.mode == PeerMode::Simulator || self.test_partners
-    }
-
-    /// The methods it serves.
-    pub fn served_methods(&self) -> Vec<escrow_domain::contract::PaymentMethod> {
-        self.methods
-            .clone()
-            .unwrap_or_else(|| escrow_domain::contract::PaymentMethod::ALL.to_vec())
-    }
-
-    fn problems(&self, problems: &mut Vec<String>) {
-        let at = format!("gateways[{:?}]", self.name);
-        if self.name.is_empty()
-            || !self
-                .name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            problems.push(format!(
-                "{at}.name must be lowercase letters, digits and '-'"
-            ));
-        }
-        if self.mode == PeerMode::Remote
-            && self
-                .base_url
-                .as_deref()
-                .is_none_or(|u| !u.starts_with("http"))
-        {
-            problems.push(format!(
-                "{at}.base_url is required (an http(s) URL) when mode = \"remote\""
-            ));
-        }
-        if self
-            .currency
-            .parse::<escrow_domain::money::Currency>()
-            .is_err()
-        {
-            problems.push(format!(
-                "{at}.currency = {:?}: use KRW or USD",
-                self.currency
-            ));
-        }
-        if self.methods.as_ref().is_some_and(Vec::is_empty) {
-            problems.push(format!(
-                "{at}.methods: list at least one method, or leave it out for all"
-            ));
-        }
-    }
-}
-
-impl std::fmt::Debug for GatewaySettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GatewaySettings")
-            .field("name", &self.name)
-            .field("kind", &self.kind)
-            .field("mode", &self.mode)
-            .field("base_url", &self.base_url)
-            .field("app_id", &self.app_id)
-            .field("store_id", &self.store_id)
-            .field("currency", &self.currency)
-            .field("methods", &self.methods)
             .finish_non_exhaustive()
     }
 }
@@ -553,10 +392,13 @@ impl Settings {
             .map(|u| u.expose_secret().to_owned())
     }
 
-    /// The gateways in force: the configured ones, or the sandbox's Unifi Pay simulator.
+    /// The gateways in force: the configured ones, or the sandbox's Unifi Pay and Inicis simulators.
     pub fn gateways(&self) -> Vec<GatewaySettings> {
         if self.gateways.is_empty() {
-            vec![GatewaySettings::sandbox()]
+            vec![
+                GatewaySettings::sandbox(),
+                GatewaySettings::sandbox_inicis(),
+            ]
         } else {
             self.gateways.clone()
         }
@@ -585,136 +427,4 @@ impl AlimTalkSettings {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load(text: &str) -> Result<Settings, ConfigError> {
-        let dir = std::env::temp_dir().join(format!("escrow-config-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("escrow.toml");
-        std::fs::write(&file, text).unwrap();
-        let settings = Settings::load(Some(&file));
-        let _ = std::fs::remove_dir_all(&dir);
-        settings
-    }
-
-    #[test]
-    fn the_example_configuration_loads() {
-        // Filled in as the comments ask: a real master key, and the sandbox verifier accepted.
-        let example = include_str!("../../../escrow.toml.example")
-            .replace(
-                "CHANGE-ME-base64-of-32-bytes",
-                "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-            )
-            .replace("allow_sandbox = false", "allow_sandbox = true");
-        let settings = load(&example).unwrap();
-        let gateways = settings.gateways();
-        assert_eq!(gateways.len(), 1);
-        assert_eq!(gateways[0].kind, GatewayKind::Unifipay);
-        assert_eq!(gateways[0].mode, PeerMode::Remote);
-        assert_eq!(settings.alimtalk.mode, PeerMode::Remote);
-        assert!(!format!("{:?}", gateways[0]).contains("CHANGE-ME-SECRET"));
-    }
-
-    #[test]
-    fn no_secret_of_the_configuration_shows_in_debug() {
-        let text = r#"
-[database]
-url = "postgres://escrow:pw-db-4f1c@db.example/escrow"
-pool_size = 4
-[security]
-token_keys = [{ kid = "t1", secret = "pw-token-0123456789abcdef0123456789" }]
-link_key = "pw-link-0123456789abcdef0123456789"
-master_keys = ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]
-[alimtalk]
-mode = "simulator"
-app_key = "app"
-secret_key = "pw-alimtalk-secret"
-sender_key = "sender"
-timeout_ms = 1000
-[identity]
-allow_sandbox = true
-[account_verifier]
-mode = "simulator"
-mid = "m"
-api_key = "pw-iniapi-key"
-allow_simulator = true
-[[gateways]]
-name = "unifipay"
-kind = "unifipay"
-mode = "simulator"
-app_id = "a"
-api_key = "pw-api-key"
-app_secret = "pw-app-secret"
-store_id = "st"
-currency = "KRW"
-"#;
-        let settings = load(text).unwrap();
-        let shown = format!("{settings:?}");
-        assert!(!shown.contains("pw-"), "{shown}");
-        assert!(!shown.contains("AAAAAAAA"), "{shown}");
-        assert_eq!(
-            settings.database_url().as_deref(),
-            Some("postgres://escrow:pw-db-4f1c@db.example/escrow")
-        );
-    }
-
-    #[test]
-    fn without_gateways_the_sandbox_simulator_serves_every_method() {
-        let settings = load("").unwrap();
-        let gateways = settings.gateways();
-        assert_eq!(gateways.len(), 1);
-        assert_eq!(gateways[0].mode, PeerMode::Simulator);
-        assert_eq!(
-            gateways[0].served_methods(),
-            escrow_domain::contract::PaymentMethod::ALL.to_vec()
-        );
-    }
-
-    #[test]
-    fn gateways_are_listed_in_order_and_checked() {
-        let two = r#"
-[[gateways]]
-name = "unifipay"
-kind = "unifipay"
-mode = "simulator"
-app_id = "a"
-api_key = "k"
-app_secret = "s"
-store_id = "st"
-currency = "KRW"
-methods = ["CARD"]
-
-[[gateways]]
-name = "backup"
-kind = "unifipay"
-mode = "remote"
-base_url = "https://backup.example"
-app_id = "a2"
-api_key = "k2"
-app_secret = "s2"
-store_id = "st2"
-currency = "USD"
-"#;
-        let settings = load(two).unwrap();
-        let names: Vec<_> = settings.gateways().into_iter().map(|g| g.name).collect();
-        assert_eq!(names, ["unifipay", "backup"]);
-
-        let err = load(&two.replace("\"backup\"", "\"unifipay\"")).unwrap_err();
-        assert!(err.0.contains("used twice"), "{err}");
-        let err = load(&two.replace("base_url = \"https://backup.example\"\n", "")).unwrap_err();
-        assert!(err.0.contains("gateways[\"backup\"].base_url"), "{err}");
-        let err = load(&two.replace("\"USD\"", "\"EUR\"")).unwrap_err();
-        assert!(err.0.contains("gateways[\"backup\"].currency"), "{err}");
-        let err = load(&two.replace("mode = \"remote\"", "mode = \"live\"")).unwrap_err();
-        assert!(err.0.contains("live"), "{err}");
-        let err = load(&two.replace("\"backup\"", "\"Back Up\"")).unwrap_err();
-        assert!(err.0.contains(".name"), "{err}");
-        let err = load(&two.replace(
-            "kind = \"unifipay\"\nmode = \"remote\"",
-            "kind = \"paypal\"\nmode = \"remote\"",
-        ))
-        .unwrap_err();
-        assert!(err.0.contains("paypal"), "{err}");
-    }
-}
+mod tests;
