@@ -20,6 +20,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
+pub mod inicis;
+
 pub const ORIGIN: &str = "https://market.example";
 pub const ADMIN_KEY: &str = "adm_test_key_0123456789abcdef";
 pub const WEBHOOK_SECRET: &str = "whsec_test_0123456789abcdef";
