@@ -242,6 +242,26 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/admin/v1/payment-setup/audit",
         web::get().to(payment_setup::audit),
+    )
+    .route(
+        "/admin/v1/installment-notices",
+        web::get().to(payment_setup::list_notices),
+    )
+    .route(
+        "/admin/v1/installment-notices",
+        web::post().to(payment_setup::add_notice),
+    )
+    .route(
+        "/admin/v1/installment-notices/{id}",
+        web::put().to(payment_setup::replace_notice),
+    )
+    .route(
+        "/admin/v1/installment-notices/{id}",
+        web::delete().to(payment_setup::remove_notice),
+    )
+    .route(
+        "/api/v1/installment-notices",
+        web::get().to(payment_setup::installment_notices),
     );
     cfg.route("/admin/v1/partners", web::post().to(admin::create_partner))
         .route("/admin/v1/partners", web::get().to(admin::list_partners))

@@ -57,12 +57,15 @@ impl Modify for Security {
         admin::payouts_waiting_for_account, admin::refund_done,
         payment_setup::list_routes, payment_setup::set_route, payment_setup::list_merchants,
         payment_setup::add_merchant, payment_setup::remove_merchant, payment_setup::audit,
+        payment_setup::list_notices, payment_setup::add_notice, payment_setup::replace_notice,
+        payment_setup::remove_notice, payment_setup::installment_notices,
         ops::healthz, ops::readyz, ops::metrics, openapi_json,
     ),
     components(schemas(
         dto::ErrorBody, member::Empty, dto::TradeCallback, dto::PaymentFailedData,
         dto::PaymentRefundedData, dto::MemberSignedUpData, dto::SettlementsView, dto::SettlementDayView,
         dto::SettlementLineView, payment_setup::RouteRequest, payment_setup::MerchantRequest,
+        payment_setup::NoticeRequest,
     )),
     modifiers(&Security),
 )]

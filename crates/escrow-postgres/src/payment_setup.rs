@@ -1,11 +1,12 @@
 //! The payment setup (SPEC §12): method connections, merchants with their keys sealed by the master
-//! key, and the audit log — each change and its audit entry in one transaction.
+//! key, installment notices, and the audit log — each change and its audit entry in one transaction.
 
 use async_trait::async_trait;
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use escrow_domain::contract::PaymentMethod;
-use escrow_domain::ids::{MerchantId, PartnerId};
+use escrow_domain::ids::{InstallmentNoticeId, MerchantId, PartnerId};
+use escrow_domain::payment_setup::installments::InstallmentNotice;
 use escrow_domain::payment_setup::GatewayRoute;
 use escrow_domain::payment_setup::{
     AuditEntry, AuditRecord, Merchant, MerchantKeys, PaymentSetupRepository,
@@ -17,7 +18,7 @@ use uuid::Uuid;
 
 use crate::errors::{pool_error, storage_error, TxError};
 use crate::migrate::DbPool;
-use crate::schema::{merchants, payment_routes, payment_setup_audit};
+use crate::schema::{installment_notices, merchants, payment_routes, payment_setup_audit};
 use crate::sealing::SecretSealer;
 
 /// The payment setup in PostgreSQL.
@@ -267,6 +268,83 @@ impl PaymentSetupRepository for PgPaymentSetup {
                     .filter(merchants::removed_at.is_null()),
             )
             .set(merchants::removed_at.eq(Some(at)))
+            .execute(conn)
+            .await?;
+            if n == 1 {
+                audit(conn, &record).await?;
+            }
+            Ok(n == 1)
+        })
+        .await
+        .map_err(|e| e.0)
+    }
+
+    async fn notices(&self) -> Result<Vec<InstallmentNotice>, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let rows: Vec<serde_json::Value> = installment_notices::table
+            .filter(installment_notices::removed_at.is_null())
+            .order(installment_notices::created_at.asc())
+            .select(installment_notices::notice)
+            .load(&mut conn)
+            .await
+            .map_err(storage_error)?;
+        rows.into_iter()
+            .map(|v| {
+                serde_json::from_value(v)
+                    .map_err(|_| RepositoryError::Unavailable("installment notice".into()))
+            })
+            .collect()
+    }
+
+    async fn save_notice(
+        &self,
+        notice: &InstallmentNotice,
+        at: OffsetDateTime,
+        record: &AuditRecord,
+    ) -> Result<(), RepositoryError> {
+        let value = serde_json::to_value(notice)
+            .map_err(|_| RepositoryError::Unavailable("installment notice".into()))?;
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let (id, gateway) = (notice.id.0, notice.gateway.clone());
+        let record = record.clone();
+        conn.transaction(async move |conn| -> Result<(), TxError> {
+            diesel::insert_into(installment_notices::table)
+                .values((
+                    installment_notices::id.eq(id),
+                    installment_notices::gateway.eq(&gateway),
+                    installment_notices::notice.eq(&value),
+                    installment_notices::created_at.eq(at),
+                ))
+                .on_conflict(installment_notices::id)
+                .do_update()
+                .set((
+                    installment_notices::gateway.eq(&gateway),
+                    installment_notices::notice.eq(&value),
+                ))
+                .execute(conn)
+                .await?;
+            audit(conn, &record).await?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.0)
+    }
+
+    async fn remove_notice(
+        &self,
+        id: InstallmentNoticeId,
+        at: OffsetDateTime,
+        record: &AuditRecord,
+    ) -> Result<bool, RepositoryError> {
+        let mut conn = self.pool.get().await.map_err(pool_error)?;
+        let record = record.clone();
+        conn.transaction(async move |conn| -> Result<bool, TxError> {
+            let n = diesel::update(
+                installment_notices::table
+                    .filter(installment_notices::id.eq(id.0))
+                    .filter(installment_notices::removed_at.is_null()),
+            )
+            .set(installment_notices::removed_at.eq(Some(at)))
             .execute(conn)
             .await?;
             if n == 1 {

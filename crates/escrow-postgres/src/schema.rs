@@ -456,3 +456,13 @@ diesel::table! {
         after -> Nullable<Jsonb>,
     }
 }
+
+diesel::table! {
+    installment_notices (id) {
+        id -> Uuid,
+        gateway -> Text,
+        notice -> Jsonb,
+        created_at -> Timestamptz,
+        removed_at -> Nullable<Timestamptz>,
+    }
+}

@@ -6,6 +6,7 @@
 //! Merchant keys are secrets: [`MerchantKeys`] never shows them (`Debug` lists their names), audit
 //! entries hold only key names, and adapters store them sealed.
 
+pub mod installments;
 mod service;
 
 use std::collections::BTreeMap;
@@ -236,6 +237,25 @@ pub trait PaymentSetupRepository: Send + Sync {
     async fn remove_merchant(
         &self,
         id: MerchantId,
+        at: OffsetDateTime,
+        audit: &AuditRecord,
+    ) -> Result<bool, RepositoryError>;
+
+    /// The installment notices in use.
+    async fn notices(&self) -> Result<Vec<installments::InstallmentNotice>, RepositoryError>;
+
+    /// Inserts or replaces a notice.
+    async fn save_notice(
+        &self,
+        notice: &installments::InstallmentNotice,
+        at: OffsetDateTime,
+        audit: &AuditRecord,
+    ) -> Result<(), RepositoryError>;
+
+    /// Takes a notice out of use; false when there is no such notice in use.
+    async fn remove_notice(
+        &self,
+        id: crate::ids::InstallmentNoticeId,
         at: OffsetDateTime,
         audit: &AuditRecord,
     ) -> Result<bool, RepositoryError>;

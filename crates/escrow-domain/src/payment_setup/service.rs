@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use super::GatewayRoute;
 use crate::contract::PaymentMethod;
-use crate::ids::{MerchantId, PartnerId};
+use crate::ids::{InstallmentNoticeId, MerchantId, PartnerId};
 use crate::people::{Partner, PartnerMode};
 use crate::ports::{Clock, RepositoryError};
+use time::OffsetDateTime;
 
+use super::installments::{seoul_day, InstallmentNotice, NoticeDraft};
 use super::{
     AuditEntry, AuditRecord, Merchant, MerchantView, NewMerchant, PaymentSetupRepository, PgInfo,
 };
@@ -52,6 +54,9 @@ pub enum SetupError {
     /// No such merchant (`NOT_FOUND`).
     #[error("merchant not found")]
     MerchantNotFound,
+    /// No such installment notice (`NOT_FOUND`).
+    #[error("installment notice not found")]
+    NoticeNotFound,
     /// Storage failed.
     #[error(transparent)]
     Storage(#[from] RepositoryError),
@@ -279,6 +284,110 @@ impl PaymentSetupService {
             Ok(())
         } else {
             Err(SetupError::MerchantNotFound)
+        }
+    }
+
+    /// Every notice in use.
+    pub async fn notices(&self) -> Result<Vec<InstallmentNotice>, SetupError> {
+        let mut notices = self.repository.notices().await?;
+        notices.sort_by(|a, b| (a.valid_from, &a.card_code).cmp(&(b.valid_from, &b.card_code)));
+        Ok(notices)
+    }
+
+    /// The notices of `gateway` that hold at `at` (its day in Asia/Seoul) for `amount` won.
+    pub async fn notices_holding(
+        &self,
+        gateway: &str,
+        amount: i64,
+        at: OffsetDateTime,
+    ) -> Result<Vec<InstallmentNotice>, SetupError> {
+        let day = seoul_day(at);
+        Ok(self
+            .notices()
+            .await?
+            .into_iter()
+            .filter(|n| n.gateway == gateway && n.holds(day, amount))
+            .collect())
+    }
+
+    /// The notices `partner` sees for a card payment of `amount` won at `at`: those of the gateway
+    /// serving its card payments (none when no gateway does).
+    pub async fn notices_for(
+        &self,
+        partner: &Partner,
+        amount: i64,
+        at: OffsetDateTime,
+    ) -> Result<Vec<InstallmentNotice>, SetupError> {
+        match self.pg_info(partner, PaymentMethod::Card).await {
+            Ok(pg) => self.notices_holding(&pg.gateway, amount, at).await,
+            Err(SetupError::MethodUnavailable(_) | SetupError::MerchantNotConfigured(_)) => {
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Adds (`id` = `None`) or replaces a notice; audited as `actor`.
+    pub async fn save_notice(
+        &self,
+        actor: &str,
+        id: Option<InstallmentNoticeId>,
+        draft: NoticeDraft,
+    ) -> Result<InstallmentNotice, SetupError> {
+        if self.profile(&draft.gateway).is_none() {
+            return Err(SetupError::UnknownGateway(draft.gateway));
+        }
+        let before = match id {
+            Some(id) => Some(
+                self.repository
+                    .notices()
+                    .await?
+                    .into_iter()
+                    .find(|n| n.id == id)
+                    .ok_or(SetupError::NoticeNotFound)?,
+            ),
+            None => None,
+        };
+        let notice = draft
+            .into_notice(id.unwrap_or_else(InstallmentNoticeId::random))
+            .map_err(|(field, message)| invalid(field, message))?;
+        let at = self.clock.now();
+        let audit = AuditRecord {
+            actor: actor.to_owned(),
+            at,
+            subject: format!("installment notice {}", notice.id),
+            before: before.as_ref().and_then(json),
+            after: json(&notice),
+        };
+        self.repository.save_notice(&notice, at, &audit).await?;
+        Ok(notice)
+    }
+
+    /// Takes a notice out of use; audited as `actor`.
+    pub async fn remove_notice(
+        &self,
+        actor: &str,
+        id: InstallmentNoticeId,
+    ) -> Result<(), SetupError> {
+        let before = self
+            .repository
+            .notices()
+            .await?
+            .into_iter()
+            .find(|n| n.id == id)
+            .ok_or(SetupError::NoticeNotFound)?;
+        let at = self.clock.now();
+        let audit = AuditRecord {
+            actor: actor.to_owned(),
+            at,
+            subject: format!("installment notice {id}"),
+            before: json(&before),
+            after: None,
+        };
+        if self.repository.remove_notice(id, at, &audit).await? {
+            Ok(())
+        } else {
+            Err(SetupError::NoticeNotFound)
         }
     }
 

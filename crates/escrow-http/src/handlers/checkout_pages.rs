@@ -105,6 +105,49 @@ async fn order<'a>(state: &AppState, c: &'a Checkout) -> Order<'a> {
     }
 }
 
+/// For a card payment, the interest-free installment notices that hold today for its amount at its
+/// gateway (SPEC §12), as a popup the buyer opens (`<details>`, no script needed); empty otherwise.
+async fn installment_popup(state: &AppState, c: &Checkout, now: time::OffsetDateTime) -> String {
+    let (PaymentMethod::Card, Some(gateway)) = (c.method, c.pg_gateway.as_deref()) else {
+        return String::new();
+    };
+    let notices = state
+        .payment_setup
+        .notices_holding(gateway, c.quote.payment_amount.minor_units(), now)
+        .await
+        .unwrap_or_default();
+    if notices.is_empty() {
+        return String::new();
+    }
+    let rows: String = notices
+        .iter()
+        .map(|n| {
+            let months: Vec<String> = n.months.iter().map(|m| format!("{m}개월")).collect();
+            format!(
+                "<tr><td>{}</td><td>{}{}</td><td>{} 이상</td><td>{} ~ {}</td></tr>{}",
+                esc(&n.card_name),
+                months.join(", "),
+                if n.partial { " (부분무이자)" } else { "" },
+                won(n.min_amount, "KRW"),
+                n.valid_from,
+                n.valid_to,
+                if n.exclusions.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "<tr><td colspan=\"4\" class=\"note\">{}</td></tr>",
+                        esc(&n.exclusions)
+                    )
+                },
+            )
+        })
+        .collect();
+    format!(
+        "<details id=\"installments\"><summary>무이자 할부 안내</summary><table>\
+         <tr><th>카드사</th><th>무이자 개월</th><th>결제금액</th><th>기간</th></tr>{rows}</table></details>"
+    )
+}
+
 /// A checkout that cannot be paid any more: why, and the way back to the partner.
 fn closed(c: &Checkout) -> HttpResponse {
     let (title, message) = match c.status {
@@ -151,6 +194,7 @@ pub async fn checkout_page(
         return closed(&c);
     }
     let order = order(&state, &c).await;
+    let installments = installment_popup(&state, &c, now).await;
     let total = won(
         c.quote.payment_amount.minor_units(),
         c.quote.payment_amount.currency().code(),
@@ -159,7 +203,7 @@ pub async fn checkout_page(
         StatusCode::OK,
         "안전거래 결제",
         &format!(
-            "{}<form method=\"post\" action=\"/checkout/{id}/pay\">\
+            "{}{installments}<form method=\"post\" action=\"/checkout/{id}/pay\">\
              <input type=\"hidden\" name=\"sig\" value=\"{sig}\"><button type=\"submit\" id=\"pay\">{total} 결제하기</button></form>\
              <p><a href=\"{back}\">결제하지 않고 쇼핑몰로 돌아가기</a></p>",
             order_sections(&order, now),

@@ -1,10 +1,12 @@
 //! Operator endpoints of the payment setup (SPEC §12): method connections (연결여부, 사용여부,
-//! priority), merchants (MIDs and keys, never shown back) and the audit of every change.
+//! priority), merchants (MIDs and keys, never shown back), interest-free installment notices and the
+//! audit of every change; and the partners' list of the notices that hold today.
 
 use std::collections::BTreeMap;
 
 use actix_web::{web, HttpResponse};
 use escrow_domain::contract::PaymentMethod;
+use escrow_domain::payment_setup::installments::{Funder, NoticeDraft};
 use escrow_domain::payment_setup::GatewayRoute;
 use escrow_domain::payment_setup::{MerchantKeys, NewMerchant, SetupError};
 use serde::Deserialize;
@@ -22,6 +24,7 @@ impl From<SetupError> for ApiError {
             }
             SetupError::Invalid { field, message } => ApiError::invalid(field, message),
             SetupError::MerchantNotFound => ApiError::not_found("merchant"),
+            SetupError::NoticeNotFound => ApiError::not_found("installment notice"),
             SetupError::Storage(s) => s.into(),
             other => ApiError::invalid("method", other.to_string()),
         }
@@ -208,4 +211,161 @@ pub async fn audit(
         .then(|| entries.last().map(|e| e.id))
         .flatten();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "entries": entries, "nextAfter": next })))
+}
+
+/// `GET /api/v1/installment-notices`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NoticeQuery {
+    /// The card payment's amount, won.
+    #[param(minimum = 0, maximum = 1_000_000_000)]
+    pub amount: Option<i64>,
+}
+
+/// The interest-free installment notices that hold today (Asia/Seoul) for a card payment of
+/// `amount` won at the gateway serving the partner's card payments (partner-signed).
+#[utoipa::path(get, path = "/api/v1/installment-notices", tag = "checkout",
+    params(NoticeQuery), security(("partner_signature" = [])),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn installment_notices(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+    q: web::Query<NoticeQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let partner = crate::auth::verify_partner(&state, &req, &body).await?;
+    let amount = q
+        .amount
+        .filter(|a| (0..=1_000_000_000).contains(a))
+        .ok_or_else(|| ApiError::invalid("amount", "0 to 1,000,000,000 won"))?;
+    let notices = state
+        .payment_setup
+        .notices_for(&partner, amount, state.clock.now())
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "notices": notices })))
+}
+
+/// Every installment notice in use.
+#[utoipa::path(get, path = "/admin/v1/installment-notices", tag = "admin",
+    security(("admin_key" = [])),
+    responses((status = 200, body = Object), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn list_notices(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+) -> Result<HttpResponse, ApiError> {
+    let notices = state.payment_setup.notices().await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "notices": notices })))
+}
+
+/// An installment notice as an operator writes it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NoticeRequest {
+    /// A configured gateway (`inicis`).
+    #[schema(min_length = 1, max_length = 40)]
+    pub gateway: String,
+    /// Inicis' card company code (`11` BC, `14` 신한, …).
+    #[schema(pattern = "^[0-9]{2}$")]
+    pub card_code: String,
+    /// The interest-free months (2–36).
+    pub months: Vec<u8>,
+    /// The smallest payment it applies to, won.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    pub min_amount: i64,
+    /// First day (Asia/Seoul), `YYYY-MM-DD`.
+    #[schema(value_type = String, format = Date)]
+    pub valid_from: String,
+    /// Last day (Asia/Seoul), inclusive.
+    #[schema(value_type = String, format = Date)]
+    pub valid_to: String,
+    /// `CARD_COMPANY` or `MERCHANT` (merchant-funded ones are sent to Inicis).
+    #[schema(pattern = "^(CARD_COMPANY|MERCHANT)$")]
+    pub funded_by: String,
+    /// Partial interest-free (부분무이자).
+    #[serde(default)]
+    pub partial: bool,
+    /// What is excluded.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub exclusions: String,
+}
+
+fn draft(body: &[u8]) -> Result<NoticeDraft, ApiError> {
+    let r: NoticeRequest = parse_json(body)?;
+    let date = |field: &'static str, raw: &str| {
+        time::Date::parse(
+            raw,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map_err(|_| ApiError::invalid(field, "a date, YYYY-MM-DD"))
+    };
+    let funded_by = match r.funded_by.as_str() {
+        "CARD_COMPANY" => Funder::CardCompany,
+        "MERCHANT" => Funder::Merchant,
+        _ => return Err(ApiError::invalid("fundedBy", "CARD_COMPANY or MERCHANT")),
+    };
+    Ok(NoticeDraft {
+        gateway: r.gateway,
+        card_code: r.card_code,
+        months: r.months,
+        min_amount: r.min_amount,
+        valid_from: date("validFrom", &r.valid_from)?,
+        valid_to: date("validTo", &r.valid_to)?,
+        funded_by,
+        partial: r.partial,
+        exclusions: r.exclusions,
+    })
+}
+
+/// Adds an installment notice. Audited.
+#[utoipa::path(post, path = "/admin/v1/installment-notices", tag = "admin",
+    security(("admin_key" = [])), request_body = NoticeRequest,
+    responses((status = 201, body = Object), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn add_notice(
+    state: web::Data<AppState>,
+    admin: AdminAuth,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let notice = state
+        .payment_setup
+        .save_notice(&admin.name, None, draft(&body)?)
+        .await?;
+    Ok(HttpResponse::Created().json(notice))
+}
+
+fn notice_id(raw: &str) -> Result<escrow_domain::ids::InstallmentNoticeId, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found("installment notice"))
+}
+
+/// Replaces an installment notice. Audited (before and after).
+#[utoipa::path(put, path = "/admin/v1/installment-notices/{id}", tag = "admin",
+    security(("admin_key" = [])), params(("id" = String, Path)), request_body = NoticeRequest,
+    responses((status = 200, body = Object), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn replace_notice(
+    state: web::Data<AppState>,
+    admin: AdminAuth,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let id = notice_id(&path)?;
+    let notice = state
+        .payment_setup
+        .save_notice(&admin.name, Some(id), draft(&body)?)
+        .await?;
+    Ok(HttpResponse::Ok().json(notice))
+}
+
+/// Removes an installment notice. Audited.
+#[utoipa::path(delete, path = "/admin/v1/installment-notices/{id}", tag = "admin",
+    security(("admin_key" = [])), params(("id" = String, Path)),
+    responses((status = 204), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn remove_notice(
+    state: web::Data<AppState>,
+    admin: AdminAuth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = notice_id(&path)?;
+    state.payment_setup.remove_notice(&admin.name, id).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

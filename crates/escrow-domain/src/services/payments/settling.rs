@@ -54,6 +54,22 @@ impl CheckoutService {
             return_url,
             callback_url,
         } = links(&checkout, gateway.name());
+        // Merchant-funded interest-free months for a card payment (SPEC §12).
+        let installments = if checkout.method == PaymentMethod::Card {
+            let now = self.now_of(&checkout).await?;
+            let notices = self
+                .setup
+                .notices_holding(
+                    gateway.name(),
+                    checkout.quote.payment_amount.minor_units(),
+                    now,
+                )
+                .await
+                .map_err(super::setup_error)?;
+            crate::payment_setup::installments::inicis_terms(&notices)
+        } else {
+            Default::default()
+        };
         let request = PaymentRequest {
             checkout_id: checkout.id,
             amount: checkout.quote.payment_amount,
@@ -65,7 +81,7 @@ impl CheckoutService {
             },
             return_url,
             callback_url,
-            installments: Default::default(),
+            installments,
         };
         match gateway.create_payment(&merchant, &request).await {
             Ok(start) => {
