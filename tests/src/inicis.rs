@@ -10,7 +10,7 @@ use std::net::TcpListener;
 use crate::App;
 
 /// The INIAPI key of the test world's Inicis merchant.
-pub const INIAPI_KEY: &str = "test-iniapi-key";
+pub const INIAPI_KEY: &str = "testiniapikey016";
 
 /// An Inicis simulator serving the public test MID.
 pub fn inicis_simulator() -> SimulatorHandle {
@@ -19,6 +19,7 @@ pub fn inicis_simulator() -> SimulatorHandle {
             mid: escrow_inicis::TEST_MID.into(),
             sign_key: escrow_inicis::TEST_SIGN_KEY.into(),
             iniapi_key: INIAPI_KEY.into(),
+            iniapi_iv: "testiniapiiv0016".into(),
         }],
         TcpListener::bind("127.0.0.1:0").unwrap(),
         None,
@@ -66,7 +67,7 @@ impl App {
                 "keys": {
                     "signKey": escrow_inicis::TEST_SIGN_KEY,
                     "iniapiKey": INIAPI_KEY,
-                    "iniapiIv": "test-iniapi-iv",
+                    "iniapiIv": "testiniapiiv0016",
                 },
             }))
             .send()

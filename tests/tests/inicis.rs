@@ -143,7 +143,7 @@ async fn card_through_inicis_and_transfer_through_unifi_pay_after_the_operator_s
     assert!(removal["before"]["removedAt"].is_null());
     assert!(removal["after"]["removedAt"].is_string());
     let text = serde_json::to_string(&entries).unwrap();
-    assert!(!text.contains(escrow_inicis::TEST_SIGN_KEY) && !text.contains("test-iniapi-key"));
+    assert!(!text.contains(escrow_inicis::TEST_SIGN_KEY) && !text.contains("testiniapikey016"));
     assert!(entries.iter().any(|e| e["actor"] == "configuration"));
 }
 
@@ -386,4 +386,73 @@ async fn cancels_refund_card_payments_through_iniapi() {
     });
     let report = app.run_jobs().await;
     assert_eq!((report.refunds_done, report.refunds_manual), (0, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_virtual_account_payment_is_refunded_to_the_buyers_verified_refund_account() {
+    let sim = inicis_simulator();
+    let app = world_with_inicis(&sim).await;
+    app.add_inicis_merchant().await;
+    app.route_to_inicis("VIRTUAL_ACCOUNT").await;
+    let buyer = app.member("buyer-varefund").await;
+    let seller = app.member("seller-varefund").await;
+    let product = app.product(&seller, 50_000, &["VIRTUAL_ACCOUNT"]).await;
+    let checkout = app.checkout(&buyer, &product, "VIRTUAL_ACCOUNT").await;
+    let id = trade_id_in(&onward(app.pay_at_inicis(&checkout, "approve").await).await);
+    let tid = sim.state().approved[0].clone();
+    app.http
+        .post(format!("{}/_sim/deposit/{tid}", sim.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(app.admin_trade(&id).await["status"]["code"], 31);
+    app.act(&seller, &id, "sale-cancel", json!({ "reasonCode": 32 }))
+        .await;
+
+    // No refund account yet: the refund waits, nothing is sent to Inicis and nothing is lost.
+    let report = app.run_jobs().await;
+    assert_eq!((report.refunds_done, report.refunds_manual), (0, 0));
+    assert!(sim.state().refunded.is_empty());
+    let r = app
+        .member_call(&buyer, Method::GET, "/api/v1/refund-account")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_body(r, 404).await["code"], "NOT_FOUND");
+
+    // The holder must be the bank's.
+    app.accounts.add_account("21", "110123456789", "이순신");
+    let r = app
+        .member_call(&buyer, Method::PUT, "/api/v1/refund-account")
+        .json(
+            &json!({ "bankCode": "21", "accountNumber": "110-123-456789", "holderName": "홍길동" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_body(r, 422).await["code"], "ACCOUNT_HOLDER_MISMATCH");
+    let r = app
+        .member_call(&buyer, Method::PUT, "/api/v1/refund-account")
+        .json(
+            &json!({ "bankCode": "21", "accountNumber": "110-123-456789", "holderName": "이순신" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let shown: Value = r.json().await.unwrap();
+    assert_eq!(shown["accountNumber"], "110-***-6789");
+    assert_eq!(shown["holderName"], "이*신");
+    let stored = app
+        .text("SELECT number_sealed || holder_sealed AS v FROM refund_accounts")
+        .await;
+    assert!(stored.starts_with("sealed:") && !stored.contains("110123456789"));
+
+    // The next refund run pays it back there, through INIAPI with the number encrypted.
+    let report = app.run_jobs().await;
+    assert_eq!((report.refunds_done, report.refunds_manual), (1, 0));
+    assert_eq!(
+        sim.state().refunded_to,
+        vec![(tid, "21".into(), "110123456789".into(), "이순신".into())]
+    );
 }

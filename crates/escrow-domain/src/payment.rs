@@ -315,6 +315,8 @@ pub struct RefundRequest {
     pub transaction_id: String,
     /// The amount.
     pub amount: Money,
+    /// For a virtual-account payment: the buyer's verified refund account the money goes to.
+    pub to_account: Option<crate::payout_account::BankAccount>,
 }
 
 /// A virtual account a PG issued for a payment (가상계좌): where and until when the buyer pays.

@@ -131,6 +131,14 @@ pub struct MaskedAccount {
 }
 
 impl MaskedAccount {
+    /// The masked view of a refund account: the number as `123-***-7890`.
+    pub fn for_refunds(account: &BankAccount, at: OffsetDateTime) -> Self {
+        MaskedAccount {
+            number: crate::people::masked_account(account.number()),
+            ..MaskedAccount::of(account, at)
+        }
+    }
+
     /// The masked view of `account`, verified at `at`.
     pub fn of(account: &BankAccount, at: OffsetDateTime) -> Self {
         MaskedAccount {

@@ -169,6 +169,14 @@ fn member_routes(cfg: &mut web::ServiceConfig) {
             "/api/v1/payout-account",
             web::get().to(member::get_payout_account),
         )
+        .route(
+            "/api/v1/refund-account",
+            web::put().to(member::put_refund_account),
+        )
+        .route(
+            "/api/v1/refund-account",
+            web::get().to(member::get_refund_account),
+        )
         .route("/api/v1/trades", web::get().to(member::list_trades))
         .route(
             "/api/v1/trades/by-partner-no/{partnerTradeNo}",

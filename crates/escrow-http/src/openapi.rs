@@ -47,7 +47,7 @@ impl Modify for Security {
         member::trade_by_partner_no, member::trade_events,
         member::buyer_cancel, member::buyer_approve, member::buyer_return_request, member::buyer_return_shipment,
         member::seller_shipment, member::seller_cancel_agree, member::seller_sale_cancel, member::seller_return_agree,
-        member::seller_return_complete, member::put_payout_account, member::get_payout_account,
+        member::seller_return_complete, member::put_payout_account, member::put_refund_account, member::get_refund_account, member::get_payout_account,
         lookups::get_checkout, lookups::get_product, lookups::list_products, lookups::stop_product,
         lookups::partner_trade, events::list_events, events::redeliver,
         test_clocks::create, test_clocks::list, test_clocks::get, test_clocks::advance,

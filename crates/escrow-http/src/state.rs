@@ -56,6 +56,8 @@ pub struct AppState {
     pub limiter: Arc<escrow_domain::rate_limit::RequestLimiter>,
     /// Sellers' payout accounts.
     pub payout_accounts: Arc<escrow_domain::services::PayoutAccountService>,
+    /// Buyers' refund accounts (SPEC §12).
+    pub refund_accounts: Arc<escrow_domain::services::RefundAccountService>,
     /// Payment methods' gateways and merchants (SPEC §12).
     pub payment_setup: Arc<escrow_domain::payment_setup::PaymentSetupService>,
 }

@@ -413,14 +413,30 @@ impl PaymentGateway for InicisGateway {
     }
 
     async fn refund(&self, merchant: &Merchant, request: &RefundRequest) -> Result<(), PgError> {
-        let body = self.iniapi(
-            merchant,
-            "Refund",
-            RefundData {
-                tid: request.transaction_id.clone(),
-                msg: "안전거래 환불".into(),
-            },
-        )?;
+        let mut data = RefundData {
+            tid: request.transaction_id.clone(),
+            msg: "안전거래 환불".into(),
+            refund_acct_num: None,
+            refund_bank_code: None,
+            refund_acct_name: None,
+        };
+        if let Some(account) = &request.to_account {
+            let sealed = hashes::encrypt_account(
+                key(merchant, "iniapiKey")?,
+                key(merchant, "iniapiIv")?,
+                account.number(),
+            )
+            .ok_or_else(|| {
+                failed(
+                    PgFailure::RejectedRequest,
+                    "iniapiKey and iniapiIv must be 16 bytes to refund to an account",
+                )
+            })?;
+            data.refund_acct_num = Some(sealed);
+            data.refund_bank_code = Some(account.bank_code().to_owned());
+            data.refund_acct_name = Some(account.holder().to_owned());
+        }
+        let body = self.iniapi(merchant, "Refund", data)?;
         let answer: IniApiAnswer = self.post_json("/v2/pg/refund", &body).await?;
         if answer.result_code == "00" {
             tracing::info!(gateway = %self.config.name, transaction_id = %request.transaction_id, "refunded through INIAPI");

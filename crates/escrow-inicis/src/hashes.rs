@@ -77,6 +77,29 @@ pub fn hash_data(api_key: &str, mid: &str, kind: &str, timestamp: &str, data_jso
     ))
 }
 
+/// INIAPI's encryption of a refund account number: base64 of AES-128-CBC (PKCS#7 padding) with
+/// the INIAPI key and IV (16 bytes each). `None` when the key or IV is not 16 bytes.
+pub fn encrypt_account(api_key: &str, iv: &str, number: &str) -> Option<String> {
+    use aes::cipher::{block_padding::Pkcs7, BlockEncryptMut, KeyIvInit};
+    use base64::Engine;
+    let cipher =
+        cbc::Encryptor::<aes::Aes128>::new_from_slices(api_key.as_bytes(), iv.as_bytes()).ok()?;
+    let sealed = cipher.encrypt_padded_vec_mut::<Pkcs7>(number.as_bytes());
+    Some(base64::engine::general_purpose::STANDARD.encode(sealed))
+}
+
+/// The inverse of [`encrypt_account`] (the simulator's side).
+pub fn decrypt_account(api_key: &str, iv: &str, sealed: &str) -> Option<String> {
+    use aes::cipher::{block_padding::Pkcs7, BlockDecryptMut, KeyIvInit};
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(sealed)
+        .ok()?;
+    let cipher =
+        cbc::Decryptor::<aes::Aes128>::new_from_slices(api_key.as_bytes(), iv.as_bytes()).ok()?;
+    String::from_utf8(cipher.decrypt_padded_vec_mut::<Pkcs7>(&bytes).ok()?).ok()
+}
+
 /// Compares two hex digests without an early exit.
 pub fn same_digest(a: &str, b: &str) -> bool {
     a.len() == b.len()
@@ -178,6 +201,22 @@ mod tests {
                 br#"keyINIpayTestRefund20261204120000{"tid":"t1"}"#
             ))
         );
+    }
+
+    #[test]
+    fn an_account_number_is_sealed_for_iniapi_and_opens_only_with_the_same_key_and_iv() {
+        let sealed =
+            encrypt_account("0123456789abcdef", "fedcba9876543210", "1234567890123").unwrap();
+        assert!(!sealed.contains("1234567890123"));
+        assert_eq!(
+            decrypt_account("0123456789abcdef", "fedcba9876543210", &sealed).as_deref(),
+            Some("1234567890123")
+        );
+        assert_ne!(
+            decrypt_account("0123456789abcdeX", "fedcba9876543210", &sealed).as_deref(),
+            Some("1234567890123")
+        );
+        assert_eq!(encrypt_account("short", "fedcba9876543210", "1"), None);
     }
 
     #[test]

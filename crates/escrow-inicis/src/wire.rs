@@ -151,14 +151,32 @@ pub struct IniApiRequest<D> {
     pub hash_data: String,
 }
 
-/// `data` of a refund.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// `data` of a refund; a virtual-account refund names the account the money goes to.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundData {
     /// The transaction.
     pub tid: String,
     /// Why.
     pub msg: String,
+    /// The refund account number, encrypted ([`crate::hashes::encrypt_account`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_acct_num: Option<String>,
+    /// Its bank code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_bank_code: Option<String>,
+    /// Its holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refund_acct_name: Option<String>,
+}
+
+impl std::fmt::Debug for RefundData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RefundData")
+            .field("tid", &self.tid)
+            .field("to_account", &self.refund_acct_num.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// `data` of an inquiry.

@@ -33,8 +33,8 @@ fn merchant() -> Merchant {
         mid: escrow_inicis::TEST_MID.into(),
         keys: MerchantKeys::new()
             .with("signKey", escrow_inicis::TEST_SIGN_KEY)
-            .with("iniapiKey", "test-iniapi-key")
-            .with("iniapiIv", "test-iniapi-iv"),
+            .with("iniapiKey", "testiniapikey016")
+            .with("iniapiIv", "testiniapiiv0016"),
         created_at: time::OffsetDateTime::UNIX_EPOCH,
         removed_at: None,
     }
@@ -45,7 +45,8 @@ fn fixture() -> Fixture {
         vec![SimMerchant {
             mid: escrow_inicis::TEST_MID.into(),
             sign_key: escrow_inicis::TEST_SIGN_KEY.into(),
-            iniapi_key: "test-iniapi-key".into(),
+            iniapi_key: "testiniapikey016".into(),
+            iniapi_iv: "testiniapiiv0016".into(),
         }],
         TcpListener::bind("127.0.0.1:0").unwrap(),
         None,
@@ -161,6 +162,7 @@ async fn a_card_payment_is_approved_queried_and_refunded() {
             &RefundRequest {
                 transaction_id: approval.transaction_id.clone(),
                 amount: req.amount,
+                to_account: None,
             },
         )
         .await
@@ -278,6 +280,7 @@ async fn a_refused_refund_is_a_rejected_request() {
             &RefundRequest {
                 transaction_id: approval.transaction_id,
                 amount: Money::new(50_000, Currency::Krw),
+                to_account: None,
             },
         )
         .await
@@ -292,7 +295,7 @@ async fn a_wrong_sign_key_is_refused_by_inicis() {
     let mut wrong = merchant();
     wrong.keys = MerchantKeys::new()
         .with("signKey", "not-the-key")
-        .with("iniapiKey", "test-iniapi-key")
+        .with("iniapiKey", "testiniapikey016")
         .with("iniapiIv", "x");
     let start = f
         .gateway

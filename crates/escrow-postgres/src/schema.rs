@@ -466,3 +466,15 @@ diesel::table! {
         removed_at -> Nullable<Timestamptz>,
     }
 }
+
+diesel::table! {
+    refund_accounts (member_id) {
+        member_id -> Uuid,
+        partner_id -> Uuid,
+        bank_code -> Text,
+        number_sealed -> Text,
+        holder_sealed -> Text,
+        verified_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}

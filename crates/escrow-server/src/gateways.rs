@@ -41,7 +41,10 @@ pub struct Gateways {
 }
 
 /// The sandbox Inicis simulator's INIAPI key (a simulator-only value).
-const SANDBOX_INIAPI_KEY: &str = "sandbox-iniapi-key";
+const SANDBOX_INIAPI_KEY: &str = "sandboxiniapikey";
+
+/// The sandbox Inicis simulator's INIAPI IV.
+const SANDBOX_INIAPI_IV: &str = "sandboxiniapi-iv";
 
 /// Builds every configured gateway (starting a simulator for those in `simulator` mode; deposit
 /// notices of an Inicis simulator go to `public_base_url`). Fails with a message naming the
@@ -152,6 +155,7 @@ fn inicis(
                     mid: escrow_inicis::TEST_MID.into(),
                     sign_key: escrow_inicis::TEST_SIGN_KEY.into(),
                     iniapi_key: SANDBOX_INIAPI_KEY.into(),
+                    iniapi_iv: SANDBOX_INIAPI_IV.into(),
                 }],
                 TcpListener::bind("127.0.0.1:0")?,
                 Some(format!(
@@ -170,7 +174,7 @@ fn inicis(
                     keys: MerchantKeys::new()
                         .with("signKey", escrow_inicis::TEST_SIGN_KEY)
                         .with("iniapiKey", SANDBOX_INIAPI_KEY)
-                        .with("iniapiIv", "sandbox-iniapi-iv"),
+                        .with("iniapiIv", SANDBOX_INIAPI_IV),
                 });
             }
             let urls = (

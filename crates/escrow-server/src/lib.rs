@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod gateways;
+mod logging;
 pub mod sandbox;
 
 use std::net::TcpListener;
@@ -344,13 +345,16 @@ pub async fn start(db: &Database, parts: ServerParts) -> std::io::Result<Running
             parts.test_alimtalk,
         )),
         store: outbox_store.clone(),
-        refunds: Arc::new(RefundService::new(
-            refund_queue.clone(),
-            checkout_repo.clone(),
-            gateways.adapters,
-            setup_repo,
-            clock.clone(),
-        )),
+        refunds: Arc::new(
+            RefundService::new(
+                refund_queue.clone(),
+                checkout_repo.clone(),
+                gateways.adapters,
+                setup_repo,
+                clock.clone(),
+            )
+            .with_refund_accounts(directory.clone()),
+        ),
         payouts: payout_service(money_out, &pool, &parts.sealer, clock.clone()),
         partners: directory.clone(),
         request_counts: request_counter.clone(),
@@ -359,6 +363,8 @@ pub async fn start(db: &Database, parts: ServerParts) -> std::io::Result<Running
         metrics: metrics.clone(),
         clock: clock.clone(),
     });
+    let (refund_accounts, payout_accounts) =
+        account_services(parts.account_verifier, &directory, clock.clone());
     let state = AppState {
         partners: directory.clone(),
         members: member_service(directory.clone(), clock.clone()),
@@ -394,11 +400,8 @@ pub async fn start(db: &Database, parts: ServerParts) -> std::io::Result<Running
             clock.clone(),
         )),
         refunds: refund_queue,
-        payout_accounts: Arc::new(PayoutAccountService::new(
-            parts.account_verifier,
-            directory.clone(),
-            clock,
-        )),
+        refund_accounts,
+        payout_accounts,
         payment_setup,
     };
     let (base_url, handle, server) = listen(state, parts.listener, parts.workers)?;
@@ -414,6 +417,29 @@ pub async fn start(db: &Database, parts: ServerParts) -> std::io::Result<Running
         jobs,
         gateway_simulators: gateways.simulators,
     })
+}
+
+/// Buyers' refund accounts and sellers' payout accounts, both verified through `verifier`.
+fn account_services(
+    verifier: Arc<dyn escrow_domain::payout_account::AccountVerifier>,
+    directory: &Arc<Directory>,
+    clock: Arc<dyn Clock>,
+) -> (
+    Arc<escrow_domain::services::RefundAccountService>,
+    Arc<PayoutAccountService>,
+) {
+    (
+        Arc::new(escrow_domain::services::RefundAccountService::new(
+            verifier.clone(),
+            directory.clone(),
+            clock.clone(),
+        )),
+        Arc::new(PayoutAccountService::new(
+            verifier,
+            directory.clone(),
+            clock,
+        )),
+    )
 }
 
 /// What a checkout needs from storage.
@@ -559,45 +585,4 @@ pub fn system_clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
 }
 
-/// Targets whose debug and trace output carries bind parameters, which decode to partner secrets,
-/// member keys, phones and names: held at `info` whatever `ESCROW_LOG` asks.
-pub const SECRET_BEARING_LOG_TARGETS: &[&str] =
-    &["tokio_postgres", "postgres", "diesel", "diesel_async"];
-
-/// The log filter for `ESCROW_LOG` (default `info`), with [`SECRET_BEARING_LOG_TARGETS`] capped.
-pub fn log_filter(spec: Option<&str>) -> tracing_subscriber::EnvFilter {
-    let mut filter = spec
-        .and_then(|s| tracing_subscriber::EnvFilter::try_new(s).ok())
-        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
-    for target in SECRET_BEARING_LOG_TARGETS {
-        if let Ok(directive) = format!("{target}=info").parse() {
-            filter = filter.add_directive(directive);
-        }
-    }
-    filter
-}
-
-#[cfg(test)]
-mod log_filter_tests {
-    #[test]
-    fn the_database_driver_stays_at_info_even_when_everything_is_traced() {
-        for spec in [
-            Some("trace"),
-            Some("tokio_postgres=trace,trace"),
-            None,
-            Some("not a filter["),
-        ] {
-            let filter = super::log_filter(spec).to_string();
-            for target in super::SECRET_BEARING_LOG_TARGETS {
-                assert!(
-                    filter.contains(&format!("{target}=info")),
-                    "{spec:?}: {filter}"
-                );
-                assert!(
-                    !filter.contains(&format!("{target}=trace")),
-                    "{spec:?}: {filter}"
-                );
-            }
-        }
-    }
-}
+pub use logging::{log_filter, SECRET_BEARING_LOG_TARGETS};

@@ -471,7 +471,7 @@ async fn ledger_check(env: Env) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `secrets reseal`: partner secrets, payout accounts and merchant keys sealed again with the first master key.
+/// `secrets reseal`: partner secrets, payout and refund accounts and merchant keys sealed again with the first master key.
 async fn reseal_secrets(env: Env) -> std::io::Result<()> {
     let directory = escrow_postgres::Directory::new(env.db.pool.clone(), env.sealer.clone());
     let n = directory
@@ -484,6 +484,11 @@ async fn reseal_secrets(env: Env) -> std::io::Result<()> {
         .await
         .unwrap_or_else(|e| fail(e));
     println!("{n} payout account row(s) sealed with the current master key");
+    let n = directory
+        .reseal_refund_accounts()
+        .await
+        .unwrap_or_else(|e| fail(e));
+    println!("{n} refund account(s) sealed with the current master key");
     let n = escrow_postgres::PgPaymentSetup::new(env.db.pool.clone(), env.sealer.clone())
         .reseal_merchant_keys()
         .await

@@ -457,6 +457,7 @@ async fn refunds_are_reported_unsupported() {
             &RefundRequest {
                 transaction_id: "usim-1".into(),
                 amount: usd(1),
+                to_account: None,
             },
         )
         .await

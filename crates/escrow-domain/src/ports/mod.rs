@@ -18,7 +18,7 @@ pub use crate::notification::PartnerEvent;
 pub use admin::{AdminRepository, RefundRecord};
 pub use checkouts::{CheckoutRepository, OpenCheckoutError, PaymentRecords, IDEMPOTENCY_KEPT};
 pub use ledger::{LedgerReader, SettlementLine, SettlementQueries, SettlementStatus};
-pub use payout_accounts::{PayoutAccountRepository, WaitingPayout};
+pub use payout_accounts::{PayoutAccountRepository, RefundAccountRepository, WaitingPayout};
 pub use people::{MemberRepository, PartnerRepository, SignupCompletion};
 pub use products::ProductRepository;
 pub use rules::RulesRepository;
@@ -31,7 +31,7 @@ pub use checkouts::{MockCheckoutRepository, MockPaymentRecords};
 #[cfg(any(test, feature = "mocks"))]
 pub use ledger::{MockLedgerReader, MockSettlementQueries};
 #[cfg(any(test, feature = "mocks"))]
-pub use payout_accounts::MockPayoutAccountRepository;
+pub use payout_accounts::{MockPayoutAccountRepository, MockRefundAccountRepository};
 #[cfg(any(test, feature = "mocks"))]
 pub use people::{MockMemberRepository, MockPartnerRepository};
 #[cfg(any(test, feature = "mocks"))]

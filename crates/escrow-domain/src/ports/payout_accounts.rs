@@ -49,3 +49,24 @@ pub trait PayoutAccountRepository: Send + Sync {
     /// Due payouts whose seller has no verified account, oldest date first.
     async fn payouts_waiting(&self) -> Result<Vec<WaitingPayout>, RepositoryError>;
 }
+
+/// Buyers' verified refund accounts (SPEC §12), stored sealed.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait RefundAccountRepository: Send + Sync {
+    /// Stores the member's verified refund account, replacing any earlier one.
+    async fn save_refund_account(
+        &self,
+        partner_id: PartnerId,
+        member_id: MemberId,
+        account: &BankAccount,
+        verified_at: OffsetDateTime,
+    ) -> Result<(), RepositoryError>;
+
+    /// The member's refund account (opened, for the refund itself) and when it was verified.
+    async fn refund_account(
+        &self,
+        partner_id: PartnerId,
+        member_id: MemberId,
+    ) -> Result<Option<(BankAccount, OffsetDateTime)>, RepositoryError>;
+}

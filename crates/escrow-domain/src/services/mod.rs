@@ -23,7 +23,9 @@ pub use payments::{
     CheckoutError, CheckoutPorts, CheckoutRequest, CheckoutService, PaymentLinks, PaymentNotice,
     PaymentResult, ReconciliationRun, RECONCILIATION_HOURS,
 };
-pub use payout_accounts::{PayoutAccountError, PayoutAccountService};
+pub use payout_accounts::{
+    verified_account, PayoutAccountError, PayoutAccountService, RefundAccountService,
+};
 pub use refunds::{PayoutRun, PayoutService, RefundRun, RefundService};
 pub use test_clocks::{TestClockService, CLOCK_JOB};
 pub use trades::{DueRun, TradeService, TradeServiceError};

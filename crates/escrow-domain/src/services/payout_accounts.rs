@@ -1,4 +1,5 @@
-//! Registering a seller's payout account: checked, looked up by holder name, then stored.
+//! Registering a seller's payout account and a buyer's refund account: checked, looked up by holder
+//! name, then stored.
 
 use std::sync::Arc;
 
@@ -6,7 +7,7 @@ use crate::ids::{MemberId, PartnerId};
 use crate::payout_account::{
     holder_matches, AccountError, AccountVerifier, BankAccount, MaskedAccount, VerifierError,
 };
-use crate::ports::{Clock, PayoutAccountRepository, RepositoryError};
+use crate::ports::{Clock, PayoutAccountRepository, RefundAccountRepository, RepositoryError};
 
 /// Why an account was not registered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,6 +28,79 @@ pub enum PayoutAccountError {
     /// Storage failed.
     #[error(transparent)]
     Repository(#[from] RepositoryError),
+}
+
+/// Checks what a member typed and looks the account up by holder name at the bank; answers the
+/// account with the holder as the bank spells it.
+pub async fn verified_account(
+    verifier: &dyn AccountVerifier,
+    bank_code: &str,
+    number: &str,
+    holder: &str,
+) -> Result<BankAccount, PayoutAccountError> {
+    let account = BankAccount::new(bank_code, number, holder)?;
+    let reported = verifier
+        .holder_of(account.bank_code(), account.number())
+        .await?
+        .ok_or(PayoutAccountError::NotFound)?;
+    if !holder_matches(account.holder(), &reported) {
+        return Err(PayoutAccountError::HolderMismatch);
+    }
+    Ok(BankAccount::new(account.bank_code(), account.number(), &reported).unwrap_or(account))
+}
+
+/// Buyers' refund accounts (SPEC §12): where a virtual-account payment is refunded to, verified
+/// through the account-verification MID like payout accounts, shown masked `123-***-7890`.
+pub struct RefundAccountService {
+    verifier: Arc<dyn AccountVerifier>,
+    accounts: Arc<dyn RefundAccountRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+impl RefundAccountService {
+    /// Over these ports.
+    pub fn new(
+        verifier: Arc<dyn AccountVerifier>,
+        accounts: Arc<dyn RefundAccountRepository>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        RefundAccountService {
+            verifier,
+            accounts,
+            clock,
+        }
+    }
+
+    /// Registers (or replaces) the member's refund account once the bank confirms its holder;
+    /// returns it masked.
+    pub async fn register(
+        &self,
+        partner_id: PartnerId,
+        member_id: MemberId,
+        bank_code: &str,
+        number: &str,
+        holder: &str,
+    ) -> Result<MaskedAccount, PayoutAccountError> {
+        let account = verified_account(self.verifier.as_ref(), bank_code, number, holder).await?;
+        let at = self.clock.now();
+        self.accounts
+            .save_refund_account(partner_id, member_id, &account, at)
+            .await?;
+        Ok(MaskedAccount::for_refunds(&account, at))
+    }
+
+    /// The member's refund account, masked.
+    pub async fn get(
+        &self,
+        partner_id: PartnerId,
+        member_id: MemberId,
+    ) -> Result<Option<MaskedAccount>, RepositoryError> {
+        Ok(self
+            .accounts
+            .refund_account(partner_id, member_id)
+            .await?
+            .map(|(account, at)| MaskedAccount::for_refunds(&account, at)))
+    }
 }
 
 /// Sellers' payout accounts.
@@ -60,18 +134,7 @@ impl PayoutAccountService {
         number: &str,
         holder: &str,
     ) -> Result<MaskedAccount, PayoutAccountError> {
-        let account = BankAccount::new(bank_code, number, holder)?;
-        let reported = self
-            .verifier
-            .holder_of(account.bank_code(), account.number())
-            .await?
-            .ok_or(PayoutAccountError::NotFound)?;
-        if !holder_matches(account.holder(), &reported) {
-            return Err(PayoutAccountError::HolderMismatch);
-        }
-        // The holder as the bank spells it is the one stored.
-        let account =
-            BankAccount::new(account.bank_code(), account.number(), &reported).unwrap_or(account);
+        let account = verified_account(self.verifier.as_ref(), bank_code, number, holder).await?;
         let at = self.clock.now();
         self.accounts
             .save(partner_id, member_id, &account, at)

@@ -25,6 +25,7 @@ pub struct RefundService {
     records: Arc<dyn PaymentRecords>,
     gateways: Vec<Arc<dyn PaymentGateway>>,
     merchants: Arc<dyn PaymentSetupRepository>,
+    refund_accounts: Option<Arc<dyn crate::ports::RefundAccountRepository>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -42,8 +43,42 @@ impl RefundService {
             records,
             gateways,
             merchants,
+            refund_accounts: None,
             clock,
         }
+    }
+
+    /// Virtual-account payments are refunded to the buyer's registered refund account (SPEC §12);
+    /// without this, or while the buyer has none, such a refund waits.
+    pub fn with_refund_accounts(
+        mut self,
+        accounts: Arc<dyn crate::ports::RefundAccountRepository>,
+    ) -> Self {
+        self.refund_accounts = Some(accounts);
+        self
+    }
+
+    /// The buyer's refund account for a virtual-account checkout; `Err(detail)` while there is
+    /// none (the refund waits), `Ok(None)` for other methods.
+    async fn refund_account_for(
+        &self,
+        checkout: &crate::checkout::Checkout,
+    ) -> Result<Result<Option<crate::payout_account::BankAccount>, String>, RepositoryError> {
+        if checkout.method != crate::contract::PaymentMethod::VirtualAccount {
+            return Ok(Ok(None));
+        }
+        let Some(accounts) = &self.refund_accounts else {
+            return Ok(Err("no refund accounts are kept".into()));
+        };
+        Ok(
+            match accounts
+                .refund_account(checkout.partner_id, checkout.buyer_id)
+                .await?
+            {
+                Some((account, _)) => Ok(Some(account)),
+                None => Err("waiting for the buyer's refund account".into()),
+            },
+        )
     }
 
     /// Executes the refunds that are due (at most `limit`).
@@ -81,29 +116,37 @@ impl RefundService {
                     Some("no PG transaction to refund".to_owned()),
                 ),
                 Some((gateway, merchant, transaction_id)) => {
-                    match gateway
-                        .refund(
-                            &merchant,
-                            &RefundRequest {
-                                transaction_id,
-                                amount: refund.amount,
-                            },
-                        )
-                        .await
-                    {
-                        Ok(()) => (RefundState::Done, None),
-                        Err(PgError::RefundUnsupported) => (
-                            RefundState::ManualQueue,
-                            Some(format!("{} has no refund call", gateway.name())),
-                        ),
-                        Err(PgError::Failed {
-                            failure: PgFailure::Unavailable,
-                            detail,
-                        }) => (RefundState::Pending, Some(detail)),
-                        Err(PgError::Failed { failure, detail }) => (
-                            RefundState::ManualQueue,
-                            Some(format!("{}: {detail}", failure.code())),
-                        ),
+                    let to_account = match &checkout {
+                        Some(c) => self.refund_account_for(c).await?,
+                        None => Ok(None),
+                    };
+                    match to_account {
+                        Err(detail) => (RefundState::Pending, Some(detail)),
+                        Ok(to_account) => match gateway
+                            .refund(
+                                &merchant,
+                                &RefundRequest {
+                                    transaction_id,
+                                    amount: refund.amount,
+                                    to_account,
+                                },
+                            )
+                            .await
+                        {
+                            Ok(()) => (RefundState::Done, None),
+                            Err(PgError::RefundUnsupported) => (
+                                RefundState::ManualQueue,
+                                Some(format!("{} has no refund call", gateway.name())),
+                            ),
+                            Err(PgError::Failed {
+                                failure: PgFailure::Unavailable,
+                                detail,
+                            }) => (RefundState::Pending, Some(detail)),
+                            Err(PgError::Failed { failure, detail }) => (
+                                RefundState::ManualQueue,
+                                Some(format!("{}: {detail}", failure.code())),
+                            ),
+                        },
                     }
                 }
             };

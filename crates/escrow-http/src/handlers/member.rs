@@ -456,3 +456,45 @@ pub async fn get_payout_account(
         .ok_or_else(|| ApiError::not_found("payout account"))?;
     Ok(HttpResponse::Ok().json(PayoutAccountView::from(&account)))
 }
+
+/// Registers (or replaces) the buyer's refund account (환불계좌): checked by a holder-name lookup
+/// through the account-verification MID, stored sealed, shown masked (`123-***-7890`). A
+/// virtual-account payment is refunded there; its refund waits until one is registered.
+#[utoipa::path(put, path = "/api/v1/refund-account", tag = "members", request_body = PayoutAccountRequest,
+    security(("member_token" = [])),
+    responses((status = 200, body = PayoutAccountView), (status = "4XX", body = crate::dto::ErrorBody),
+        (status = 503, body = crate::dto::ErrorBody)))]
+pub async fn put_refund_account(
+    state: web::Data<AppState>,
+    auth: MemberAuth,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let r: PayoutAccountRequest = parse_json(&body)?;
+    let masked = state
+        .refund_accounts
+        .register(
+            auth.partner_id,
+            auth.member_id,
+            &r.bank_code,
+            &r.account_number,
+            &r.holder_name,
+        )
+        .await
+        .map_err(payout_account_error)?;
+    Ok(HttpResponse::Ok().json(PayoutAccountView::from(&masked)))
+}
+
+/// The buyer's refund account, masked (404 when none is registered).
+#[utoipa::path(get, path = "/api/v1/refund-account", tag = "members", security(("member_token" = [])),
+    responses((status = 200, body = PayoutAccountView), (status = "4XX", body = crate::dto::ErrorBody)))]
+pub async fn get_refund_account(
+    state: web::Data<AppState>,
+    auth: MemberAuth,
+) -> Result<HttpResponse, ApiError> {
+    let account = state
+        .refund_accounts
+        .get(auth.partner_id, auth.member_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("refund account"))?;
+    Ok(HttpResponse::Ok().json(PayoutAccountView::from(&account)))
+}

@@ -19,9 +19,12 @@ struct Args {
     /// Its signKey.
     #[arg(long, default_value = escrow_inicis::TEST_SIGN_KEY)]
     sign_key: String,
-    /// Its INIAPI key.
-    #[arg(long, default_value = "sandbox-iniapi-key")]
+    /// Its INIAPI key (16 bytes).
+    #[arg(long, default_value = "sandboxiniapikey")]
     iniapi_key: String,
+    /// Its INIAPI IV (16 bytes).
+    #[arg(long, default_value = "sandboxiniapi-iv")]
+    iniapi_iv: String,
     /// Where deposit notices are posted (the service's `/pg/inicis/callback`).
     #[arg(long)]
     notice_url: Option<String>,
@@ -36,6 +39,7 @@ async fn main() -> std::io::Result<()> {
             mid: args.mid,
             sign_key: args.sign_key,
             iniapi_key: args.iniapi_key,
+            iniapi_iv: args.iniapi_iv,
         }],
         TcpListener::bind(&args.listen)?,
         args.notice_url,

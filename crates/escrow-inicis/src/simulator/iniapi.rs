@@ -51,6 +51,25 @@ pub(super) async fn refund(
         .filter(|t| t.mid == mid && t.status == "PAID")
     {
         Some(t) => {
+            if t.method == "VBank" {
+                // A virtual account is refunded to the account the request names.
+                let Some(merchant) = state.merchant(&mid) else {
+                    return iniapi_answer("01", "unknown mid", None);
+                };
+                let number = body.data.refund_acct_num.as_deref().and_then(|n| {
+                    hashes::decrypt_account(&merchant.iniapi_key, &merchant.iniapi_iv, n)
+                });
+                let (Some(number), Some(bank), Some(holder)) = (
+                    number,
+                    body.data.refund_bank_code.clone(),
+                    body.data.refund_acct_name.clone(),
+                ) else {
+                    return iniapi_answer("04", "환불계좌 정보가 없습니다", None);
+                };
+                lock(&state.record)
+                    .refunded_to
+                    .push((tid.clone(), bank, number, holder));
+            }
             t.status = "CANCELLED".into();
             lock(&state.record).refunded.push(tid);
             iniapi_answer("00", "정상처리", None)

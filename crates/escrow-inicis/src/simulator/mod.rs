@@ -29,8 +29,10 @@ pub struct SimMerchant {
     pub mid: String,
     /// Its signKey.
     pub sign_key: String,
-    /// Its INIAPI key.
+    /// Its INIAPI key (16 bytes).
     pub iniapi_key: String,
+    /// Its INIAPI IV (16 bytes).
+    pub iniapi_iv: String,
 }
 
 impl std::fmt::Debug for SimMerchant {
@@ -105,6 +107,9 @@ pub struct SimState {
     pub net_cancelled: Vec<String>,
     /// Transactions refunded through INIAPI.
     pub refunded: Vec<String>,
+    /// Virtual-account refunds: the transaction and the account (bank code, number, holder) the
+    /// money went to.
+    pub refunded_to: Vec<(String, String, String, String)>,
     /// Approvals made (tids).
     pub approved: Vec<String>,
     /// Deposit notices posted, with the HTTP status they got.

@@ -4,6 +4,7 @@
 mod members;
 mod partners;
 mod payout_accounts;
+mod refund_accounts;
 
 pub(crate) use payout_accounts::account_context;
 mod products;
