@@ -23,9 +23,11 @@ fn the_example_configuration_loads() {
         .replace("allow_sandbox = false", "allow_sandbox = true");
     let settings = load(&example).unwrap();
     let gateways = settings.gateways();
-    assert_eq!(gateways.len(), 1);
+    assert_eq!(gateways.len(), 2);
     assert_eq!(gateways[0].kind, GatewayKind::Unifipay);
     assert_eq!(gateways[0].mode, PeerMode::Remote);
+    assert_eq!(gateways[1].kind, GatewayKind::Inicis);
+    assert_eq!(gateways[1].mode, PeerMode::Remote);
     assert_eq!(settings.alimtalk.mode, PeerMode::Remote);
     assert!(!format!("{:?}", gateways[0]).contains("CHANGE-ME-SECRET"));
 }
@@ -132,4 +134,21 @@ currency = "USD"
     ))
     .unwrap_err();
     assert!(err.0.contains("paypal"), "{err}");
+}
+
+#[test]
+fn a_remote_inicis_gateway_needs_its_urls() {
+    let err = load(
+        r#"
+[[gateways]]
+name = "inicis"
+kind = "inicis"
+mode = "remote"
+form_action = "https://stdpay.inicis.com/payMain/pay"
+auth_url_template = "https://stdpay.inicis.com"
+"#,
+    )
+    .unwrap_err();
+    assert!(err.0.contains("auth_url_template must contain {idc}"), "{err}");
+    assert!(err.0.contains("iniapi_url is required"), "{err}");
 }
