@@ -366,3 +366,83 @@ async fn a_buyer_signs_up_and_pays_in_a_real_browser() {
     let saved = std::fs::read_dir(screenshot_dir()).unwrap().count();
     assert!(saved >= 14, "{saved} screenshots");
 }
+
+/// A card buyer opens the interest-free installment popup on the checkout page, pays in KG Inicis'
+/// window (the simulator) and comes back to the partner; the Inicis form went through the browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_buyer_sees_interest_free_months_and_pays_at_inicis_in_a_real_browser() {
+    let Some((_driver, client)) = browser().await else {
+        return;
+    };
+    let sim = escrow_e2e::inicis::inicis_simulator();
+    let app = escrow_e2e::inicis::world_with_inicis(&sim).await;
+    let site = app.receiver.url.trim_end_matches("/hooks").to_owned();
+    let keys = create_partner_with_origins(&app.db, "inicis-market", None, &[ORIGIN, &site]).await;
+    app.add_inicis_merchant().await;
+    app.route_to_inicis("CARD").await;
+    let r = app
+        .admin(Method::POST, "/admin/v1/installment-notices")
+        .json(&json!({
+            "gateway": "inicis", "cardCode": "11", "months": [2, 3, 6], "minAmount": 50000,
+            "validFrom": "2020-01-01", "validTo": "2099-12-31", "fundedBy": "MERCHANT",
+            "exclusions": "법인카드, 체크카드 제외",
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let buyer = app.member_of(&keys, "inicis-buyer").await;
+    let seller = app.member_of(&keys, "inicis-seller").await;
+    let product = app.product(&seller, 50_000, &["CARD"]).await;
+    let checkout: Value = app
+        .member_call(&buyer, Method::POST, "/api/v1/checkouts")
+        .header("Idempotency-Key", "browser-inicis-1")
+        .json(&json!({
+            "productId": product, "paymentMethod": "CARD", "tradeType": "GENERAL",
+            "shippingAddress": { "recipient": "김구매", "phone": "01012345678", "postcode": "04524",
+                                 "address": "서울시 중구 세종대로 110", "addressDetail": "1층" },
+            "returnUrl": format!("{site}/paid"),
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    client.set_window_size(PHONE.0, PHONE.1).await.unwrap();
+    client
+        .goto(checkout["checkoutUrl"].as_str().unwrap())
+        .await
+        .unwrap();
+    let text = text_of(&client).await;
+    assert!(text.contains("무이자 할부 안내"), "{text}");
+    assert!(!text.contains("6개월"), "the popup opens on demand: {text}");
+    click(&client, "#installments summary").await;
+    let text = text_of(&client).await;
+    assert!(
+        text.contains("BC카드")
+            && text.contains("2개월, 3개월, 6개월")
+            && text.contains("법인카드"),
+        "{text}"
+    );
+    client
+        .execute(
+            "document.getElementById('installments').scrollIntoView();",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shoot(&client, "8-checkout-installments").await;
+    click(&client, "#pay").await;
+    // Our page with Inicis' form, then Inicis' own window.
+    wait_for(&client, "form[action$='/payMain/pay']").await;
+    click(&client, "#pay").await;
+    wait_for(&client, "#approve").await;
+    assert!(text_of(&client).await.contains("53000"));
+    shoot(&client, "9-inicis-window").await;
+    click(&client, "#approve button").await;
+    let back = wait_for_url(&client, &format!("{site}/paid?checkoutId=")).await;
+    assert!(back.contains("result=success"), "{back}");
+    assert_eq!(sim.state().approved.len(), 1);
+    client.close().await.unwrap();
+}

@@ -123,28 +123,25 @@ async fn installment_popup(state: &AppState, c: &Checkout, now: time::OffsetDate
         .iter()
         .map(|n| {
             let months: Vec<String> = n.months.iter().map(|m| format!("{m}개월")).collect();
+            let mut terms = vec![
+                format!("{} 이상", won(n.min_amount, "KRW")),
+                format!("{} ~ {}", n.valid_from, n.valid_to),
+            ];
+            if !n.exclusions.is_empty() {
+                terms.push(esc(&n.exclusions));
+            }
             format!(
-                "<tr><td>{}</td><td>{}{}</td><td>{} 이상</td><td>{} ~ {}</td></tr>{}",
+                "<li><strong>{}</strong> {} 무이자{}<br><small>{}</small></li>",
                 esc(&n.card_name),
                 months.join(", "),
                 if n.partial { " (부분무이자)" } else { "" },
-                won(n.min_amount, "KRW"),
-                n.valid_from,
-                n.valid_to,
-                if n.exclusions.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "<tr><td colspan=\"4\" class=\"note\">{}</td></tr>",
-                        esc(&n.exclusions)
-                    )
-                },
+                terms.join(" · "),
             )
         })
         .collect();
     format!(
-        "<details id=\"installments\"><summary>무이자 할부 안내</summary><table>\
-         <tr><th>카드사</th><th>무이자 개월</th><th>결제금액</th><th>기간</th></tr>{rows}</table></details>"
+        "<section class=\"installments\"><details id=\"installments\"><summary>무이자 할부 안내</summary>\
+         <ul>{rows}</ul></details></section>"
     )
 }
 

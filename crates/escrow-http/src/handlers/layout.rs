@@ -36,6 +36,8 @@ input[type=checkbox]{width:1.4rem;min-height:1.4rem;margin:0 .5rem 0 0;vertical-
 label.check{display:flex;align-items:center;font-weight:400}\
 details{margin:.25rem 0 .75rem 2rem}summary{cursor:pointer;color:#0b57d0;min-height:44px;line-height:44px}\
 details p{font-size:.9rem;color:#333;margin:.25rem 0}\
+.installments details{margin:0}.installments ul{margin:0;padding-left:1.2rem}.installments li{margin:.5rem 0}\
+.installments small{color:#555}\
 .error{color:#b3261e;font-weight:600;margin:.25rem 0}\
 [aria-invalid=true]{border-color:#b3261e;border-width:2px}\
 button,.button{display:block;width:100%;min-height:48px;font:inherit;font-weight:700;font-size:1.1rem;padding:.7rem 1rem;\

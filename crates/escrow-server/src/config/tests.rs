@@ -149,6 +149,9 @@ auth_url_template = "https://stdpay.inicis.com"
 "#,
     )
     .unwrap_err();
-    assert!(err.0.contains("auth_url_template must contain {idc}"), "{err}");
+    assert!(
+        err.0.contains("auth_url_template must contain {idc}"),
+        "{err}"
+    );
     assert!(err.0.contains("iniapi_url is required"), "{err}");
 }
