@@ -113,37 +113,10 @@ impl App {
             .unwrap();
         assert_eq!(page.status(), StatusCode::OK);
         let (action, fields) = form_in(&page.text().await.unwrap());
-        let inicis = self.http.post(&action).form(&fields).send().await.unwrap();
-        assert_eq!(inicis.status(), StatusCode::OK, "Inicis accepts our hashes");
-        let html = inicis.text().await.unwrap();
-        let session = html
-            .split("name=\"session\" value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .unwrap()
-            .to_owned();
-        let decide = action.replace("/payMain/pay", "/payMain/decide");
-        let result: Value = self
-            .http
-            .post(decide)
-            .form(&[
-                ("session", session.as_str()),
-                ("decision", decision),
-                ("format", "json"),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
+        let (back, fields) = escrow_inicis::simulator::buyer_decides(&action, &fields, decision)
             .await
             .unwrap();
-        let fields: Vec<(String, String)> = result["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| (p[0].as_str().unwrap().into(), p[1].as_str().unwrap().into()))
-            .collect();
-        let back = result["action"].as_str().unwrap();
+        let back = back.as_str();
         assert_eq!(back, format!("{}/checkout/{id}/return", self.base));
         self.http.post(back).form(&fields).send().await.unwrap()
     }

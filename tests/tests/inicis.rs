@@ -413,6 +413,28 @@ async fn a_virtual_account_payment_is_refunded_to_the_buyers_verified_refund_acc
     let report = app.run_jobs().await;
     assert_eq!((report.refunds_done, report.refunds_manual), (0, 0));
     assert!(sim.state().refunded.is_empty());
+    let queue: Value = app
+        .admin(Method::GET, "/admin/v1/refunds")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let waiting: Vec<&Value> = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["tradeId"] == id.as_str())
+        .collect();
+    assert_eq!(waiting.len(), 1, "operators see it: {queue}");
+    assert_eq!(
+        (waiting[0]["status"].as_str(), waiting[0]["detail"].as_str()),
+        (
+            Some("PENDING"),
+            Some("waiting for the buyer's refund account")
+        )
+    );
     let r = app
         .member_call(&buyer, Method::GET, "/api/v1/refund-account")
         .send()

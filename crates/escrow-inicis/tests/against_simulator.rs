@@ -96,42 +96,10 @@ async fn authenticate(f: &Fixture, request: &PaymentRequest, decision: &str) -> 
     let PaymentStep::Form { action, fields } = start.next else {
         panic!("a form")
     };
-    let page = f.http.post(&action).form(&fields).send().await.unwrap();
-    assert_eq!(page.status(), 200, "the simulator accepts our hashes");
-    let html = page.text().await.unwrap();
-    let session = html
-        .split("name=\"session\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .to_owned();
-    let result: serde_json::Value = f
-        .http
-        .post(format!("{}/payMain/decide", f.sim.base_url))
-        .form(&[
-            ("session", session.as_str()),
-            ("decision", decision),
-            ("format", "json"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let (_, fields) = escrow_inicis::simulator::buyer_decides(&action, &fields, decision)
         .await
         .unwrap();
-    PgAuthentication {
-        fields: result["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| {
-                (
-                    p[0].as_str().unwrap().to_owned(),
-                    p[1].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect(),
-    }
+    PgAuthentication { fields }
 }
 
 fn failure(e: PgError) -> PgFailure {

@@ -16,7 +16,7 @@ use escrow_domain::payment::{
 use escrow_domain::payment_setup::{Merchant, MerchantKeys};
 use escrow_domain::payout_account::BankAccount;
 use escrow_domain::people::{PartnerMode, PhoneNumber};
-use escrow_inicis::simulator::{Behavior, SimMerchant, Simulator, SimulatorHandle};
+use escrow_inicis::simulator::{Behavior, SimMerchant, Simulator};
 use escrow_inicis::wire::AuthUrlWhitelist;
 use escrow_inicis::{InicisConfig, InicisGateway};
 
@@ -70,12 +70,7 @@ fn request(method: PaymentMethod) -> PaymentRequest {
     }
 }
 
-async fn authenticate(
-    sim: &SimulatorHandle,
-    gateway: &InicisGateway,
-    method: PaymentMethod,
-) -> PgAuthentication {
-    let http = reqwest::Client::new();
+async fn authenticate(gateway: &InicisGateway, method: PaymentMethod) -> PgAuthentication {
     let start = gateway
         .create_payment(&merchant(), &request(method))
         .await
@@ -83,42 +78,10 @@ async fn authenticate(
     let PaymentStep::Form { action, fields } = start.next else {
         panic!("a form")
     };
-    let html = http
-        .post(&action)
-        .form(&fields)
-        .send()
-        .await
-        .unwrap()
-        .text()
+    let (_, fields) = escrow_inicis::simulator::buyer_decides(&action, &fields, "approve")
         .await
         .unwrap();
-    let session = html
-        .split("name=\"session\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .unwrap()
-        .to_owned();
-    let result: serde_json::Value = http
-        .post(format!("{}/payMain/decide", sim.base_url))
-        .form(&[
-            ("session", session.as_str()),
-            ("decision", "approve"),
-            ("format", "json"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    PgAuthentication {
-        fields: result["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| (p[0].as_str().unwrap().into(), p[1].as_str().unwrap().into()))
-            .collect(),
-    }
+    PgAuthentication { fields }
 }
 
 #[tokio::test]
@@ -155,7 +118,7 @@ async fn no_key_or_account_number_appears_in_debug_output_or_logs() {
     let mut debug = format!("{gateway:?} {:?} {:?}", merchant(), merchant().keys);
 
     // A card: approved, queried, refunded.
-    let auth = authenticate(&sim, &gateway, PaymentMethod::Card).await;
+    let auth = authenticate(&gateway, PaymentMethod::Card).await;
     debug.push_str(&format!("{auth:?}"));
     let card = gateway.approve(&merchant(), &auth).await.unwrap();
     gateway
@@ -175,7 +138,7 @@ async fn no_key_or_account_number_appears_in_debug_output_or_logs() {
         .unwrap();
 
     // A virtual account: issued, deposited, refunded to the buyer's account.
-    let auth = authenticate(&sim, &gateway, PaymentMethod::VirtualAccount).await;
+    let auth = authenticate(&gateway, PaymentMethod::VirtualAccount).await;
     let va = gateway.approve(&merchant(), &auth).await.unwrap();
     let issued = va.issued_account.clone().unwrap();
     debug.push_str(&format!("{va:?} {issued:?}"));
@@ -201,7 +164,7 @@ async fn no_key_or_account_number_appears_in_debug_output_or_logs() {
         forge_auth_signature: true,
         ..Behavior::default()
     });
-    let auth = authenticate(&sim, &gateway, PaymentMethod::Card).await;
+    let auth = authenticate(&gateway, PaymentMethod::Card).await;
     assert!(gateway.approve(&merchant(), &auth).await.is_err());
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();

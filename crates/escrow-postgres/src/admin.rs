@@ -121,13 +121,15 @@ impl AdminRepository for PgAdmin {
             status: String,
             #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Date>)]
             due_date: Option<Date>,
+            #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+            detail: Option<String>,
             #[diesel(sql_type = diesel::sql_types::Timestamptz)]
             created_at: OffsetDateTime,
         }
         let mut conn = self.pool.get().await.map_err(pool_error)?;
         // Trade refunds name their checkout through the trade; late confirmations name it directly.
         let rows: Vec<Row> = diesel::sql_query(
-            "SELECT r.id, r.trade_id, c.id AS checkout_id, r.reason, c.partner_id, r.amount, r.currency,                     r.withdrawal_cd, r.status, r.due_date, r.created_at              FROM refunds r LEFT JOIN trades t ON t.id = r.trade_id              JOIN checkouts c ON c.id = coalesce(r.checkout_id, t.checkout_id)              WHERE r.status = ANY($1) ORDER BY r.created_at",
+            "SELECT r.id, r.trade_id, c.id AS checkout_id, r.reason, c.partner_id, r.amount, r.currency,                     r.withdrawal_cd, r.status, r.due_date, r.detail, r.created_at              FROM refunds r LEFT JOIN trades t ON t.id = r.trade_id              JOIN checkouts c ON c.id = coalesce(r.checkout_id, t.checkout_id)              WHERE r.status = ANY($1) ORDER BY r.created_at",
         )
         .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(
             RefundStatus::OPERATOR_QUEUE.map(RefundStatus::code).to_vec(),
@@ -149,6 +151,7 @@ impl AdminRepository for PgAdmin {
                     status: RefundStatus::from_code(&r.status)
                         .ok_or_else(|| corrupt("refund status"))?,
                     due_date: r.due_date,
+                    detail: r.detail,
                     created_at: r.created_at,
                 })
             })

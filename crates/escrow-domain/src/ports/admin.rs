@@ -29,6 +29,8 @@ pub struct RefundRecord {
     pub status: crate::money_out::RefundStatus,
     /// When it is due (returns).
     pub due_date: Option<time::Date>,
+    /// Why it is where it is (the PG's refusal, or "waiting for the buyer's refund account").
+    pub detail: Option<String>,
     /// When it was recorded.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

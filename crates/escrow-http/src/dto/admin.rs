@@ -114,6 +114,9 @@ pub struct RefundView {
     pub withdrawal_code: Option<u8>,
     /// `PENDING`, `REFUNDING` or `MANUAL_QUEUE`.
     pub status: String,
+    /// Why it is there: the PG's refusal, or `waiting for the buyer's refund account` (a
+    /// virtual-account payment is refunded only to the buyer's verified account).
+    pub detail: Option<String>,
     /// When it was recorded.
     pub created_at: String,
 }

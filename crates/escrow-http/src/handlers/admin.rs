@@ -359,6 +359,7 @@ pub async fn refund_queue(
                 currency: r.amount.currency().code().to_owned(),
                 withdrawal_code: r.withdrawal_code,
                 status: r.status.code().to_owned(),
+                detail: r.detail,
                 created_at: crate::dto::rfc3339(r.created_at),
             })
             .collect::<Vec<_>>(),

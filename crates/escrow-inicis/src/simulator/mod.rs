@@ -182,6 +182,59 @@ impl SimulatorHandle {
     }
 }
 
+/// As the buyer's browser, for tests: posts the merchant's payment form (`action`, `fields`) to
+/// the simulator's page, presses `decision` (`approve` or `decline`) and answers where the auth
+/// result goes (the merchant's return URL) and its fields — what the browser would post there.
+pub async fn buyer_decides(
+    action: &str,
+    fields: &[(String, String)],
+    decision: &str,
+) -> Result<(String, Vec<(String, String)>), String> {
+    let http = reqwest::Client::new();
+    let page = http
+        .post(action)
+        .form(fields)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !page.status().is_success() {
+        return Err(format!(
+            "the payment page refused the form: {}",
+            page.status()
+        ));
+    }
+    let html = page.text().await.map_err(|e| e.to_string())?;
+    let session = html
+        .split("name=\"session\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .ok_or("no session on the payment page")?
+        .to_owned();
+    let result: serde_json::Value = http
+        .post(action.replace("/payMain/pay", "/payMain/decide"))
+        .form(&[
+            ("session", session.as_str()),
+            ("decision", decision),
+            ("format", "json"),
+        ])
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let fields = result["fields"]
+        .as_array()
+        .ok_or("no auth result")?
+        .iter()
+        .filter_map(|p| Some((p[0].as_str()?.to_owned(), p[1].as_str()?.to_owned())))
+        .collect();
+    Ok((
+        result["action"].as_str().unwrap_or_default().to_owned(),
+        fields,
+    ))
+}
+
 /// The simulator.
 pub struct Simulator;
 
