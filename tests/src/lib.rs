@@ -865,6 +865,16 @@ impl App {
             .v
     }
 
+    /// Runs one SQL statement; the database's error text when it refuses.
+    pub async fn try_sql(&self, sql: &str) -> Result<usize, String> {
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.db.db.pool.get().await.unwrap();
+        diesel::sql_query(sql)
+            .execute(&mut conn)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// AlimTalks the simulator accepted with `code`, by recipient.
     pub fn alimtalks(&self, code: &str) -> Vec<String> {
         self.alimtalk

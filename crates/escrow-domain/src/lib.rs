@@ -97,6 +97,7 @@
 //! - [`people`], [`product`], [`checkout`]: partners, members (secrets redacted), products, checkouts.
 //! - [`ports`] and [`services`]: what adapters implement and the use cases over them.
 
+pub mod address_book;
 pub mod calendar;
 pub mod checkout;
 pub mod contract;

@@ -33,7 +33,7 @@ pub use metrics::Metrics;
 pub use state::AppState;
 
 use handlers::{
-    admin, checkout_pages, events, lookups, member, ops, pages, partner, payment_setup,
+    addresses, admin, checkout_pages, events, lookups, member, ops, pages, partner, payment_setup,
     payout_page, test_clocks,
 };
 
@@ -176,6 +176,18 @@ fn member_routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/v1/refund-account",
             web::get().to(member::get_refund_account),
+        )
+        .route("/api/v1/addresses", web::post().to(addresses::add))
+        .route("/api/v1/addresses", web::get().to(addresses::list))
+        .route("/api/v1/addresses/{id}", web::get().to(addresses::get))
+        .route("/api/v1/addresses/{id}", web::put().to(addresses::update))
+        .route(
+            "/api/v1/addresses/{id}",
+            web::delete().to(addresses::remove),
+        )
+        .route(
+            "/api/v1/addresses/{id}/prime",
+            web::patch().to(addresses::make_prime),
         )
         .route("/api/v1/trades", web::get().to(member::list_trades))
         .route(

@@ -4,7 +4,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use crate::dto;
-use crate::handlers::{admin, events, lookups, member, ops, partner, payment_setup, test_clocks};
+use crate::handlers::{
+    addresses, admin, events, lookups, member, ops, partner, payment_setup, test_clocks,
+};
 
 struct Security;
 
@@ -48,6 +50,8 @@ impl Modify for Security {
         member::buyer_cancel, member::buyer_approve, member::buyer_return_request, member::buyer_return_shipment,
         member::seller_shipment, member::seller_cancel_agree, member::seller_sale_cancel, member::seller_return_agree,
         member::seller_return_complete, member::put_payout_account, member::put_refund_account, member::get_refund_account, member::get_payout_account,
+        addresses::add, addresses::list, addresses::get, addresses::update, addresses::remove,
+        addresses::make_prime,
         lookups::get_checkout, lookups::get_product, lookups::list_products, lookups::stop_product,
         lookups::partner_trade, events::list_events, events::redeliver,
         test_clocks::create, test_clocks::list, test_clocks::get, test_clocks::advance,

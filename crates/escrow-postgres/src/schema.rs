@@ -478,3 +478,23 @@ diesel::table! {
         updated_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    addresses (id) {
+        id -> Int8,
+        partner_id -> Uuid,
+        member_id -> Uuid,
+        name -> Text,
+        recipient -> Text,
+        contact -> Text,
+        postcode -> Text,
+        address -> Text,
+        address_detail -> Text,
+        requirement -> Nullable<Text>,
+        prime -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(addresses, members);

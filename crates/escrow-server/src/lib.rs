@@ -368,12 +368,7 @@ pub async fn start(db: &Database, parts: ServerParts) -> std::io::Result<Running
     let state = AppState {
         partners: directory.clone(),
         members: member_service(directory.clone(), clock.clone()),
-        products: Arc::new(ProductService::new(
-            directory.clone(),
-            directory.clone(),
-            rules.clone(),
-            clock.clone(),
-        )),
+        products: product_service(&directory, &rules, clock.clone()),
         product_repo: directory.clone(),
         checkouts: checkouts.clone(),
         trades: trades.clone(),
@@ -403,6 +398,10 @@ pub async fn start(db: &Database, parts: ServerParts) -> std::io::Result<Running
         refund_accounts,
         payout_accounts,
         payment_setup,
+        address_book: Arc::new(escrow_domain::address_book::AddressBook::new(
+            directory.clone(),
+            clock.clone(),
+        )),
     };
     let (base_url, handle, server) = listen(state, parts.listener, parts.workers)?;
     if let Some(every) = parts.job_interval {
@@ -519,6 +518,19 @@ fn payout_service(
 }
 
 /// Membership, with the bundled (sandbox) identity verifier.
+fn product_service(
+    directory: &Arc<Directory>,
+    rules: &Arc<PgRulesRepository>,
+    clock: Arc<dyn Clock>,
+) -> Arc<ProductService> {
+    Arc::new(ProductService::new(
+        directory.clone(),
+        directory.clone(),
+        rules.clone(),
+        clock,
+    ))
+}
+
 fn member_service(directory: Arc<Directory>, clock: Arc<dyn Clock>) -> Arc<MemberService> {
     Arc::new(MemberService::new(
         directory,

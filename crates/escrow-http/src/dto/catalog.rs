@@ -157,8 +157,11 @@ pub struct CheckoutRequestDto {
     pub payment_method: PaymentMethodDto,
     /// GENERAL or PREMIUM.
     pub trade_type: TradeTypeDto,
-    /// Where the goods go.
-    pub shipping_address: AddressDto,
+    /// Where the goods go (or `addressId`: exactly one of the two).
+    pub shipping_address: Option<AddressDto>,
+    /// One of the buyer's saved addresses (SPEC §13) instead of `shippingAddress`.
+    #[schema(minimum = 1)]
+    pub address_id: Option<i64>,
     /// Where the browser goes after paying: an allowed origin of the partner.
     #[schema(
         max_length = 2000,

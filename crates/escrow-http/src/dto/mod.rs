@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
+mod addresses;
 mod admin;
 mod callbacks;
 mod catalog;
@@ -16,6 +17,7 @@ mod members;
 mod settlements;
 mod trades;
 
+pub use addresses::*;
 pub use admin::*;
 pub use callbacks::*;
 pub use catalog::*;

@@ -100,20 +100,7 @@ pub async fn create_checkout(
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency_key(&req, &body)?;
     let r: CheckoutRequestDto = parse_json(&body)?;
-    let a = &r.shipping_address;
-    let address = ShippingAddress {
-        recipient: text("shippingAddress.recipient", &a.recipient, 50)?,
-        phone: PhoneNumber::new(&a.phone)
-            .map_err(|_| ApiError::invalid("shippingAddress.phone", "a mobile number"))?,
-        postcode: text("shippingAddress.postcode", &a.postcode, 10)?,
-        address: text("shippingAddress.address", &a.address, 200)?,
-        address_detail: text("shippingAddress.addressDetail", &a.address_detail, 200)?,
-        requirement: a
-            .requirement
-            .as_deref()
-            .map(|r| text("shippingAddress.requirement", r, 200))
-            .transpose()?,
-    };
+    let address = checkout_address(&state, &auth, &r).await?;
     let (partner, _) = state
         .partners
         .get(auth.partner_id)
@@ -142,6 +129,49 @@ pub async fn create_checkout(
     }
     let id = c.id.to_string();
     Ok(HttpResponse::Created().json(CheckoutView::new(c, state.checkout_url(&id))))
+}
+
+/// The checkout's address: the one in the body, or the buyer's saved `addressId` (exactly one).
+async fn checkout_address(
+    state: &AppState,
+    auth: &MemberAuth,
+    r: &CheckoutRequestDto,
+) -> Result<ShippingAddress, ApiError> {
+    match (&r.shipping_address, r.address_id) {
+        (Some(a), None) => Ok(ShippingAddress {
+            recipient: text("shippingAddress.recipient", &a.recipient, 50)?,
+            phone: PhoneNumber::new(&a.phone)
+                .map_err(|_| ApiError::invalid("shippingAddress.phone", "a mobile number"))?,
+            postcode: text("shippingAddress.postcode", &a.postcode, 10)?,
+            address: text("shippingAddress.address", &a.address, 200)?,
+            address_detail: text("shippingAddress.addressDetail", &a.address_detail, 200)?,
+            requirement: a
+                .requirement
+                .as_deref()
+                .map(|r| text("shippingAddress.requirement", r, 200))
+                .transpose()?,
+        }),
+        (None, Some(id)) => {
+            let owner = escrow_domain::address_book::AddressOwner {
+                partner_id: auth.partner_id,
+                member_id: auth.member_id,
+            };
+            match state.address_book.get(owner, id).await {
+                Ok(saved) => Ok(saved.shipping),
+                Err(escrow_domain::address_book::AddressBookError::Storage(e)) => Err(e.into()),
+                Err(_) => Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "ADDRESS_NOT_FOUND",
+                    "해당 배송지를 찾지 못했어요.",
+                )
+                .details(serde_json::json!({ "field": "addressId" }))),
+            }
+        }
+        _ => Err(ApiError::invalid(
+            "shippingAddress",
+            "exactly one of shippingAddress and addressId",
+        )),
+    }
 }
 
 fn trade_id(raw: &str) -> Result<TradeId, ApiError> {

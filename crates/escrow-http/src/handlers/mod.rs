@@ -1,5 +1,6 @@
 //! The handlers, by who calls them.
 
+pub mod addresses;
 pub mod admin;
 pub mod checkout_pages;
 pub mod events;

@@ -1,6 +1,7 @@
 //! Partners, members and products: who and what the trades are about. One `Directory` over the pool
 //! implements the three ports, each in its own module.
 
+mod addresses;
 mod members;
 mod partners;
 mod payout_accounts;

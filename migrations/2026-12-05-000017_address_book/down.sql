@@ -1,0 +1,2 @@
+DROP TABLE addresses;
+DROP FUNCTION addresses_keep_a_prime();
