@@ -140,6 +140,8 @@ pub struct App {
     pub alimtalk: escrow_alimtalk::simulator::AlimTalkSimulator,
     /// The bank-account holder lookup's simulator (MID `ACCT_MID`, key `acct-key`).
     pub accounts: escrow_accountcheck::simulator::AccountSimulator,
+    /// The PortOne simulator (key `imp-key`, secret `imp-secret`), posting webhooks to the server.
+    pub portone: escrow_portone::simulator::SimulatorHandle,
     pub receiver: Receiver,
     pub base: String,
     pub db: TestDatabase,
@@ -276,6 +278,13 @@ impl App {
             "acct-key",
         )
         .unwrap();
+        let portone = escrow_portone::simulator::Simulator::start(
+            "imp-key",
+            "imp-secret",
+            TcpListener::bind("127.0.0.1:0").unwrap(),
+            None,
+        )
+        .unwrap();
         let partner =
             create_partner_with_webhook(&db, "market-a", Some(receiver.url.clone())).await;
         PgAdmin::new(db.db.pool.clone(), sealer())
@@ -289,11 +298,12 @@ impl App {
         let server = Self::server(
             &db,
             &gateways,
-            [&alimtalk.base_url, &accounts.base_url],
+            [&alimtalk.base_url, &accounts.base_url, &portone.base_url],
             &clock,
             listener,
         )
         .await;
+        portone.set_webhook_url(&format!("{base}/pg/portone/webhook"));
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(StdDuration::from_secs(20))
@@ -302,6 +312,7 @@ impl App {
         App {
             alimtalk,
             accounts,
+            portone,
             receiver,
             base,
             db,
@@ -319,7 +330,11 @@ impl App {
         Self::server(
             &self.db,
             &self.gateways,
-            [&self.alimtalk.base_url, &self.accounts.base_url],
+            [
+                &self.alimtalk.base_url,
+                &self.accounts.base_url,
+                &self.portone.base_url,
+            ],
             &self.clock,
             TcpListener::bind("127.0.0.1:0").unwrap(),
         )
@@ -329,7 +344,7 @@ impl App {
     async fn server(
         db: &TestDatabase,
         gateways: &[GatewaySettings],
-        [alimtalk, accounts]: [&str; 2],
+        [alimtalk, accounts, portone]: [&str; 3],
         clock: &TestClock,
         listener: TcpListener,
     ) -> RunningServer {
@@ -371,6 +386,15 @@ impl App {
                         "ACCT_MID",
                         "acct-key".to_owned().into(),
                     )
+                    .unwrap(),
+                ),
+                fee_payments: Arc::new(
+                    escrow_portone::PortOneClient::new(escrow_portone::PortOneConfig {
+                        api_url: portone.into(),
+                        imp_key: "imp-key".into(),
+                        imp_secret: "imp-secret".into(),
+                        timeout: StdDuration::from_secs(2),
+                    })
                     .unwrap(),
                 ),
             },

@@ -75,6 +75,33 @@ impl escrow_domain::payout_account::AccountVerifier for NoMessages {
 }
 
 #[async_trait::async_trait]
+impl escrow_domain::custody::FeePayments for NoMessages {
+    async fn find(
+        &self,
+        _imp_uid: &str,
+    ) -> Result<
+        Option<escrow_domain::custody::GatewayPayment>,
+        escrow_domain::custody::FeePaymentError,
+    > {
+        Err(escrow_domain::custody::FeePaymentError::Unavailable(
+            "not in the benchmark".into(),
+        ))
+    }
+
+    async fn cancel(
+        &self,
+        _imp_uid: &str,
+        _checksum: i64,
+        _reason: &str,
+    ) -> Result<escrow_domain::custody::GatewayPayment, escrow_domain::custody::FeePaymentError>
+    {
+        Err(escrow_domain::custody::FeePaymentError::Unavailable(
+            "not in the benchmark".into(),
+        ))
+    }
+}
+
+#[async_trait::async_trait]
 impl escrow_domain::delivery::AlimTalkSender for NoMessages {
     async fn send(
         &self,
@@ -345,6 +372,7 @@ async fn start_server(
             callbacks: Arc::new(NoMessages),
             template_overrides: Default::default(),
             account_verifier: Arc::new(NoMessages),
+            fee_payments: Arc::new(NoMessages),
         },
     )
     .await

@@ -103,6 +103,7 @@ pub mod checkout;
 pub mod contract;
 #[cfg(feature = "contract-tests")]
 pub mod contract_tests;
+pub mod custody;
 pub mod delivery;
 pub mod event_log;
 pub mod ids;

@@ -33,8 +33,8 @@ pub use metrics::Metrics;
 pub use state::AppState;
 
 use handlers::{
-    addresses, admin, checkout_pages, events, lookups, member, ops, pages, partner, payment_setup,
-    payout_page, test_clocks,
+    addresses, admin, checkout_pages, custody, events, lookups, member, ops, pages, partner,
+    payment_setup, payout_page, test_clocks,
 };
 
 /// Largest request body accepted (JSON and forms).
@@ -189,6 +189,28 @@ fn member_routes(cfg: &mut web::ServiceConfig) {
             "/api/v1/addresses/{id}/prime",
             web::patch().to(addresses::make_prime),
         )
+        .route("/api/v1/vouchers", web::get().to(custody::my_vouchers))
+        .route("/api/v1/delivery-requests", web::post().to(custody::create))
+        .route(
+            "/api/v1/delivery-requests",
+            web::get().to(custody::list_mine),
+        )
+        .route(
+            "/api/v1/delivery-requests/{id}",
+            web::get().to(custody::get_mine),
+        )
+        .route(
+            "/api/v1/delivery-requests/{id}",
+            web::delete().to(custody::delete),
+        )
+        .route(
+            "/api/v1/delivery-requests/{id}/payment",
+            web::post().to(custody::verify_payment),
+        )
+        .route(
+            "/api/v1/delivery-requests/{id}/refund",
+            web::post().to(custody::refund),
+        )
         .route("/api/v1/trades", web::get().to(member::list_trades))
         .route(
             "/api/v1/trades/by-partner-no/{partnerTradeNo}",
@@ -283,7 +305,20 @@ fn admin_routes(cfg: &mut web::ServiceConfig) {
         "/api/v1/installment-notices",
         web::get().to(payment_setup::installment_notices),
     );
-    cfg.route("/admin/v1/partners", web::post().to(admin::create_partner))
+    cfg.route("/admin/v1/vouchers", web::post().to(custody::grant))
+        .route(
+            "/admin/v1/delivery-requests",
+            web::get().to(custody::list_all),
+        )
+        .route(
+            "/admin/v1/delivery-requests/{id}",
+            web::get().to(custody::get_any),
+        )
+        .route(
+            "/admin/v1/delivery-requests/{id}/approve",
+            web::post().to(custody::approve),
+        )
+        .route("/admin/v1/partners", web::post().to(admin::create_partner))
         .route("/admin/v1/partners", web::get().to(admin::list_partners))
         .route(
             "/admin/v1/partners/{id}/contract",
@@ -357,6 +392,10 @@ fn page_routes(cfg: &mut web::ServiceConfig) {
             web::post().to(checkout_pages::pg_callback),
         )
         .route(
+            "/pg/portone/webhook",
+            web::post().to(custody::portone_webhook),
+        )
+        .route(
             "/payout-account/{token}",
             web::get().to(payout_page::payout_account_page),
         )
@@ -397,6 +436,7 @@ const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/checkout/{id}/pay", &["POST"]),
     ("/checkout/{id}/return", &["GET", "POST"]),
     ("/pg/{gateway}/callback", &["POST"]),
+    ("/pg/portone/webhook", &["POST"]),
     ("/payout-account/{token}", &["GET", "POST"]),
 ];
 

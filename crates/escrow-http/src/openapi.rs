@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::dto;
 use crate::handlers::{
-    addresses, admin, events, lookups, member, ops, partner, payment_setup, test_clocks,
+    addresses, admin, custody, events, lookups, member, ops, partner, payment_setup, test_clocks,
 };
 
 struct Security;
@@ -51,7 +51,9 @@ impl Modify for Security {
         member::seller_shipment, member::seller_cancel_agree, member::seller_sale_cancel, member::seller_return_agree,
         member::seller_return_complete, member::put_payout_account, member::put_refund_account, member::get_refund_account, member::get_payout_account,
         addresses::add, addresses::list, addresses::get, addresses::update, addresses::remove,
-        addresses::make_prime,
+        addresses::make_prime, custody::my_vouchers, custody::create, custody::list_mine,
+        custody::get_mine, custody::delete, custody::verify_payment, custody::refund,
+        custody::grant, custody::list_all, custody::get_any, custody::approve,
         lookups::get_checkout, lookups::get_product, lookups::list_products, lookups::stop_product,
         lookups::partner_trade, events::list_events, events::redeliver,
         test_clocks::create, test_clocks::list, test_clocks::get, test_clocks::advance,
@@ -69,7 +71,7 @@ impl Modify for Security {
         dto::ErrorBody, member::Empty, dto::TradeCallback, dto::PaymentFailedData,
         dto::PaymentRefundedData, dto::MemberSignedUpData, dto::SettlementsView, dto::SettlementDayView,
         dto::SettlementLineView, payment_setup::RouteRequest, payment_setup::MerchantRequest,
-        payment_setup::NoticeRequest,
+        payment_setup::NoticeRequest, dto::DeliveryRequestCallbackData,
     )),
     modifiers(&Security),
 )]
@@ -116,6 +118,36 @@ const WEBHOOKS: &[(&str, &str, &str)] = &[
         "member.signed_up",
         "MemberSignedUpData",
         "A member completed the hosted signup.",
+    ),
+    (
+        "delivery_request.created",
+        "DeliveryRequestCallbackData",
+        "A member asked for delivery of its vouchers; the shipping fee is to be paid.",
+    ),
+    (
+        "delivery_request.paid",
+        "DeliveryRequestCallbackData",
+        "The shipping fee's payment was verified at PortOne.",
+    ),
+    (
+        "delivery_request.forgeried",
+        "DeliveryRequestCallbackData",
+        "The payment at PortOne did not match the fee: the request is forgeried and the payment cancelled.",
+    ),
+    (
+        "delivery_request.refunded",
+        "DeliveryRequestCallbackData",
+        "The shipping fee was refunded; the vouchers are available again.",
+    ),
+    (
+        "delivery_request.shipped",
+        "DeliveryRequestCallbackData",
+        "The operator shipped the request; its vouchers are shipped.",
+    ),
+    (
+        "delivery_request.deleted",
+        "DeliveryRequestCallbackData",
+        "The member deleted an unpaid request; its vouchers are available again.",
     ),
 ];
 

@@ -58,6 +58,8 @@ pub struct AppState {
     pub payout_accounts: Arc<escrow_domain::services::PayoutAccountService>,
     /// Buyers' refund accounts (SPEC §12).
     pub refund_accounts: Arc<escrow_domain::services::RefundAccountService>,
+    /// Custody vouchers and delivery requests (SPEC §13).
+    pub deliveries: Arc<escrow_domain::custody::DeliveryRequests>,
     /// Members' address books (SPEC §13).
     pub address_book: Arc<escrow_domain::address_book::AddressBook>,
     /// Payment methods' gateways and merchants (SPEC §12).

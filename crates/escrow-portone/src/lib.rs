@@ -10,6 +10,7 @@
 //! escrow-portone --features simulator --bin portone-sim -- --help`).
 
 mod client;
+mod fees;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 pub mod wire;

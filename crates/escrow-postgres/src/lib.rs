@@ -15,6 +15,7 @@
 pub mod admin;
 pub mod checkouts;
 pub mod cluster;
+pub mod custody;
 pub mod directory;
 mod errors;
 pub mod event_log;
@@ -39,6 +40,7 @@ pub mod testing;
 
 pub use admin::{LedgerPayoutInstructor, PgAdmin};
 pub use checkouts::PgCheckoutRepository;
+pub use custody::PgCustody;
 pub use directory::Directory;
 pub use errors::storage_error;
 pub use event_log::PgEventLog;

@@ -498,3 +498,56 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(addresses, members);
+
+diesel::table! {
+    delivery_requests (id) {
+        id -> Int8,
+        partner_id -> Uuid,
+        requester_id -> Uuid,
+        recipient -> Text,
+        contact -> Text,
+        postcode -> Text,
+        address -> Text,
+        address_detail -> Text,
+        requirement -> Nullable<Text>,
+        shipping_state -> Text,
+        payment_state -> Text,
+        merchant_uid -> Text,
+        imp_uid -> Nullable<Text>,
+        amount -> Int8,
+        currency -> Text,
+        paid_at -> Nullable<Timestamptz>,
+        refunded_at -> Nullable<Timestamptz>,
+        forgery_cancelled_at -> Nullable<Timestamptz>,
+        shipped_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    vouchers (id) {
+        id -> Int8,
+        partner_id -> Uuid,
+        owner_id -> Uuid,
+        item_name -> Text,
+        image_url -> Nullable<Text>,
+        state -> Text,
+        open_request_id -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    delivery_request_vouchers (request_id, voucher_id) {
+        request_id -> Int8,
+        voucher_id -> Int8,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(delivery_requests, members);
+diesel::allow_tables_to_appear_in_same_query!(vouchers, members);
+diesel::allow_tables_to_appear_in_same_query!(vouchers, delivery_request_vouchers);
+diesel::allow_tables_to_appear_in_same_query!(delivery_requests, delivery_request_vouchers);
+diesel::allow_tables_to_appear_in_same_query!(delivery_requests, vouchers);

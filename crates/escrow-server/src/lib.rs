@@ -9,6 +9,7 @@ pub mod config;
 pub mod gateways;
 mod logging;
 pub mod sandbox;
+mod wiring;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -19,14 +20,17 @@ use actix_web::{web, HttpServer};
 use escrow_domain::delivery::{AlimTalkSender, CallbackSender, OutboxStore};
 use escrow_domain::ports::{Clock, PartnerRepository, SystemClock};
 use escrow_domain::services::{
-    CheckoutPorts, CheckoutService, LedgerCheck, MemberService, OutboxWorker, PayoutAccountService,
-    PayoutService, ProductService, RefundService, Settlements, TemplateOverrides, TradeService,
+    CheckoutService, LedgerCheck, OutboxWorker, PayoutService, RefundService, Settlements,
+    TemplateOverrides, TradeService,
 };
-use escrow_domain::signup::SandboxIdentityVerifier;
 use escrow_http::{AppState, LinkSigner, Metrics, TokenIssuer, TokenKey};
 use escrow_postgres::{
-    Database, Directory, LedgerPayoutInstructor, PgAdmin, PgCheckoutRepository, PgLedger,
-    PgMoneyOut, PgOutbox, PgRulesRepository, PgTradeQueries, PgTradeRepository,
+    Database, Directory, PgAdmin, PgCheckoutRepository, PgLedger, PgMoneyOut, PgOutbox,
+    PgRulesRepository, PgTradeQueries, PgTradeRepository,
+};
+use wiring::{
+    account_services, checkout_ports, member_service, outbox_worker, payment_setup, payout_service,
+    product_service, trade_use_cases,
 };
 
 /// Everything `start` needs besides the database.
@@ -59,6 +63,8 @@ pub struct ServerParts {
     pub template_overrides: TemplateOverrides,
     /// The holder lookup of sellers' payout accounts.
     pub account_verifier: Arc<dyn escrow_domain::payout_account::AccountVerifier>,
+    /// PortOne, where delivery requests' shipping fees are paid (SPEC §13).
+    pub fee_payments: Arc<dyn escrow_domain::custody::FeePayments>,
 }
 
 /// A running server.
@@ -365,6 +371,8 @@ pub async fn start(db: &Database, parts: ServerParts) -> std::io::Result<Running
     });
     let (refund_accounts, payout_accounts) =
         account_services(parts.account_verifier, &directory, clock.clone());
+    let (deliveries, address_book) =
+        wiring::custody(&pool, parts.fee_payments, &rules, &directory, clock.clone());
     let state = AppState {
         partners: directory.clone(),
         members: member_service(directory.clone(), clock.clone()),
@@ -398,10 +406,8 @@ pub async fn start(db: &Database, parts: ServerParts) -> std::io::Result<Running
         refund_accounts,
         payout_accounts,
         payment_setup,
-        address_book: Arc::new(escrow_domain::address_book::AddressBook::new(
-            directory.clone(),
-            clock.clone(),
-        )),
+        deliveries,
+        address_book,
     };
     let (base_url, handle, server) = listen(state, parts.listener, parts.workers)?;
     if let Some(every) = parts.job_interval {
@@ -416,138 +422,6 @@ pub async fn start(db: &Database, parts: ServerParts) -> std::io::Result<Running
         jobs,
         gateway_simulators: gateways.simulators,
     })
-}
-
-/// Buyers' refund accounts and sellers' payout accounts, both verified through `verifier`.
-fn account_services(
-    verifier: Arc<dyn escrow_domain::payout_account::AccountVerifier>,
-    directory: &Arc<Directory>,
-    clock: Arc<dyn Clock>,
-) -> (
-    Arc<escrow_domain::services::RefundAccountService>,
-    Arc<PayoutAccountService>,
-) {
-    (
-        Arc::new(escrow_domain::services::RefundAccountService::new(
-            verifier.clone(),
-            directory.clone(),
-            clock.clone(),
-        )),
-        Arc::new(PayoutAccountService::new(
-            verifier,
-            directory.clone(),
-            clock,
-        )),
-    )
-}
-
-/// What a checkout needs from storage.
-fn checkout_ports(
-    directory: &Arc<Directory>,
-    checkouts: &Arc<PgCheckoutRepository>,
-    rules: &Arc<PgRulesRepository>,
-) -> CheckoutPorts {
-    CheckoutPorts {
-        members: directory.clone(),
-        products: directory.clone(),
-        checkouts: checkouts.clone(),
-        records: checkouts.clone(),
-        rules: rules.clone(),
-    }
-}
-
-/// The payment setup over storage, started with what configuration names (SPEC §12).
-async fn payment_setup(
-    pool: &escrow_postgres::DbPool,
-    sealer: &escrow_postgres::SecretSealer,
-    gateways: &gateways::Gateways,
-    clock: Arc<dyn Clock>,
-) -> std::io::Result<(
-    Arc<escrow_postgres::PgPaymentSetup>,
-    Arc<escrow_domain::payment_setup::PaymentSetupService>,
-)> {
-    let repository = Arc::new(escrow_postgres::PgPaymentSetup::new(
-        pool.clone(),
-        sealer.clone(),
-    ));
-    let setup = Arc::new(escrow_domain::payment_setup::PaymentSetupService::new(
-        repository.clone(),
-        gateways.profiles.clone(),
-        clock,
-    ));
-    setup
-        .seed(&gateways.routes, &gateways.merchants)
-        .await
-        .map_err(|e| std::io::Error::other(format!("payment setup: {e}")))?;
-    Ok((repository, setup))
-}
-
-/// The trade and checkout use cases over the gateways, both living by test clocks too; `setup`
-/// routes each method to a gateway and merchant.
-fn trade_use_cases(
-    trade_repo: Arc<PgTradeRepository>,
-    ports: CheckoutPorts,
-    adapters: Vec<Arc<dyn escrow_domain::payment::PaymentGateway>>,
-    setup: Arc<escrow_domain::payment_setup::PaymentSetupService>,
-    test_clocks: Arc<escrow_postgres::PgTestClocks>,
-    clock: Arc<dyn Clock>,
-) -> (Arc<TradeService>, Arc<CheckoutService>) {
-    let trades = Arc::new(
-        TradeService::new(trade_repo, ports.rules.clone(), clock.clone())
-            .with_test_clocks(test_clocks.clone()),
-    );
-    let checkouts = Arc::new(
-        CheckoutService::new(ports, trades.clone(), adapters, setup, clock)
-            .with_test_clocks(test_clocks),
-    );
-    (trades, checkouts)
-}
-
-/// Payouts instructed into the bundled payout ledger (the bank file).
-fn payout_service(
-    money_out: Arc<PgMoneyOut>,
-    pool: &escrow_postgres::DbPool,
-    sealer: &escrow_postgres::SecretSealer,
-    clock: Arc<dyn Clock>,
-) -> Arc<PayoutService> {
-    Arc::new(PayoutService::new(
-        money_out,
-        Arc::new(LedgerPayoutInstructor::new(pool.clone(), sealer.clone())),
-        clock,
-    ))
-}
-
-/// Membership, with the bundled (sandbox) identity verifier.
-fn product_service(
-    directory: &Arc<Directory>,
-    rules: &Arc<PgRulesRepository>,
-    clock: Arc<dyn Clock>,
-) -> Arc<ProductService> {
-    Arc::new(ProductService::new(
-        directory.clone(),
-        directory.clone(),
-        rules.clone(),
-        clock,
-    ))
-}
-
-fn member_service(directory: Arc<Directory>, clock: Arc<dyn Clock>) -> Arc<MemberService> {
-    Arc::new(MemberService::new(
-        directory,
-        Arc::new(SandboxIdentityVerifier),
-        clock,
-    ))
-}
-
-/// The outbox worker, sending test partners' AlimTalks to `test_alimtalk` when there is one.
-fn outbox_worker(
-    worker: OutboxWorker,
-    test_alimtalk: Option<Arc<dyn AlimTalkSender>>,
-) -> OutboxWorker {
-    match test_alimtalk {
-        Some(sender) => worker.with_test_alimtalk(sender),
-        None => worker,
-    }
 }
 
 /// Serves `state` on `listener` with `workers` threads; answers the base URL, the handle and the task.

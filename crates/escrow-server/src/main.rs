@@ -183,6 +183,37 @@ struct Launched {
     cluster: Option<escrow_postgres::cluster::LocalCluster>,
     alimtalk_sim: Option<AlimTalkSimulator>,
     account_sim: Option<escrow_accountcheck::simulator::AccountSimulator>,
+    portone_sim: Option<escrow_portone::simulator::SimulatorHandle>,
+}
+
+/// The PortOne client, and the simulator it talks to when `[portone] mode = "simulator"` (its
+/// webhooks go to our `/pg/portone/webhook`).
+fn portone(
+    p: &escrow_server::config::PortOneSettings,
+    public: &str,
+) -> std::io::Result<(
+    Arc<escrow_portone::PortOneClient>,
+    Option<escrow_portone::simulator::SimulatorHandle>,
+)> {
+    let (url, sim) = if p.mode == escrow_server::config::PeerMode::Simulator {
+        let sim = escrow_portone::simulator::Simulator::start(
+            &p.imp_key,
+            p.imp_secret.expose_secret(),
+            TcpListener::bind("127.0.0.1:0")?,
+            Some(format!("{public}/pg/portone/webhook")),
+        )?;
+        (sim.base_url.clone(), Some(sim))
+    } else {
+        (p.base_url.clone().unwrap_or_default(), None)
+    };
+    let client = escrow_portone::PortOneClient::new(escrow_portone::PortOneConfig {
+        api_url: url,
+        imp_key: p.imp_key.clone(),
+        imp_secret: p.imp_secret.expose_secret().to_owned(),
+        timeout: Duration::from_millis(p.timeout_ms),
+    })
+    .unwrap_or_else(|e| fail(format!("PortOne client: {e}")));
+    Ok((Arc::new(client), sim))
 }
 
 /// Builds every adapter from the configuration and starts the server (`listen`, or the configured
@@ -278,6 +309,7 @@ async fn launch(
     let account_verifier =
         escrow_accountcheck::InicisAccountVerifier::new(&verifier_url, &v.mid, v.api_key.clone())
             .unwrap_or_else(|e| fail(format!("account verifier client: {e}")));
+    let (portone_client, portone_sim) = portone(&settings.portone, &public)?;
     let callbacks = HttpCallbackSender::new(Duration::from_secs(10))
         .unwrap_or_else(|e| fail(format!("callback client: {e}")));
     let address = listen.unwrap_or(&settings.http.listen).to_owned();
@@ -306,6 +338,7 @@ async fn launch(
             callbacks: Arc::new(callbacks),
             template_overrides: settings.alimtalk.overrides(),
             account_verifier: Arc::new(account_verifier),
+            fee_payments: portone_client,
         },
     )
     .await?;
@@ -316,6 +349,7 @@ async fn launch(
         cluster,
         alimtalk_sim,
         account_sim,
+        portone_sim,
     })
 }
 
@@ -324,6 +358,9 @@ async fn shutdown(mut l: Launched) {
         sim.stop().await;
     }
     if let Some(sim) = l.alimtalk_sim {
+        sim.stop().await;
+    }
+    if let Some(sim) = l.portone_sim.take() {
         sim.stop().await;
     }
     if let Some(sim) = l.account_sim {
@@ -349,6 +386,9 @@ async fn serve(env: Env) -> std::io::Result<()> {
                     .map_or("-", |s| s.base_url())
             )
         );
+        if let Some(sim) = &l.portone_sim {
+            println!("PortOne simulator (delivery fees): {}/pay", sim.base_url);
+        }
     }
     let server = std::mem::replace(&mut l.running.server, tokio::spawn(async { Ok(()) }));
     let result = server

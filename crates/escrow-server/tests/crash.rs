@@ -54,6 +54,8 @@ sender_key = "sender"
 allow_sandbox = true
 [account_verifier]
 allow_simulator = true
+[portone]
+allow_simulator = true
 [jobs]
 enabled = true
 interval_seconds = 1

@@ -27,6 +27,8 @@ master_keys = ["{master}"]
 allow_sandbox = true
 [account_verifier]
 allow_simulator = true
+[portone]
+allow_simulator = true
 "#,
             data = dir.join("data").display(),
             db = app.db.url,

@@ -39,6 +39,7 @@ fn a_database_url_without_master_keys_does_not_start() {
         ),
         ("ESCROW__IDENTITY__ALLOW_SANDBOX", "true"),
         ("ESCROW__ACCOUNT_VERIFIER__ALLOW_SIMULATOR", "true"),
+        ("ESCROW__PORTONE__ALLOW_SIMULATOR", "true"),
     ]);
     assert!(!ok);
     assert!(stderr.contains("security.master_keys"), "{stderr}");
@@ -58,4 +59,5 @@ fn a_database_url_with_the_account_verifier_simulator_does_not_start() {
         stderr.contains("account_verifier.allow_simulator"),
         "{stderr}"
     );
+    assert!(stderr.contains("portone.allow_simulator"), "{stderr}");
 }

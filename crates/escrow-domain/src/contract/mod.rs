@@ -374,6 +374,14 @@ pub struct Contract {
     /// API requests per minute (absent in contracts stored before it existed: the default).
     #[serde(default)]
     pub rate_limit: crate::rate_limit::RateLimit,
+    /// The fee a member pays to have its custody vouchers delivered (SPEC §13, paid through
+    /// PortOne), in minor units of `currency` (absent in contracts stored before it existed: 3,000).
+    #[serde(default = "default_custody_shipping_fee")]
+    pub custody_shipping_fee: i64,
+}
+
+fn default_custody_shipping_fee() -> i64 {
+    3_000
 }
 
 /// A contract that breaks its own invariants, with every problem found.
@@ -486,6 +494,7 @@ impl Contract {
                 return_refund_business_days: 1,
             },
             rate_limit: crate::rate_limit::RateLimit::default(),
+            custody_shipping_fee: default_custody_shipping_fee(),
         }
     }
 

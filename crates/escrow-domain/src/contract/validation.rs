@@ -18,6 +18,9 @@ impl Contract {
         if self.rate_limit.requests_per_minute == 0 {
             problems.push("rateLimit.requestsPerMinute must be at least 1".to_owned());
         }
+        if !(1..=1_000_000).contains(&self.custody_shipping_fee) {
+            problems.push("custodyShippingFee must be 1 to 1,000,000".to_owned());
+        }
         if problems.is_empty() {
             Ok(())
         } else {

@@ -3,6 +3,7 @@
 pub mod addresses;
 pub mod admin;
 pub mod checkout_pages;
+pub mod custody;
 pub mod events;
 pub mod layout;
 pub mod lookups;

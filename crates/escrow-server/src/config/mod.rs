@@ -37,6 +37,37 @@ pub struct Settings {
     pub identity: IdentitySettings,
     /// The bank-account holder lookup (예금주 조회) that verifies sellers' payout accounts.
     pub account_verifier: AccountVerifierSettings,
+    /// PortOne (V1 REST), where delivery requests' shipping fees are paid (SPEC §13).
+    pub portone: PortOneSettings,
+}
+
+/// PortOne's REST API key and secret (아임포트 REST API 키).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortOneSettings {
+    /// `simulator` (started in-process, the default) or `remote`.
+    pub mode: PeerMode,
+    /// Base URL (remote): `https://api.iamport.kr`.
+    pub base_url: Option<String>,
+    /// The REST API key (`imp_key`).
+    pub imp_key: String,
+    /// The REST API secret (`imp_secret`).
+    pub imp_secret: SecretString,
+    /// How long one call may take.
+    pub timeout_ms: u64,
+    /// Run the simulator although a `database.url` is configured (never in production).
+    #[serde(default)]
+    pub allow_simulator: bool,
+}
+
+impl std::fmt::Debug for PortOneSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortOneSettings")
+            .field("mode", &self.mode)
+            .field("base_url", &self.base_url)
+            .field("imp_key", &self.imp_key)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The holder lookup through the account-verification MID (계좌인증용 MID, SPEC §12).
@@ -207,6 +238,12 @@ mode = "simulator"
 mid = "INIaccount"
 api_key = "sandbox-iniapi-key"
 
+[portone]
+mode = "simulator"
+imp_key = "sandbox_imp_key"
+imp_secret = "sandbox_imp_secret"
+timeout_ms = 10000
+
 [alimtalk]
 mode = "simulator"
 app_key = "sandbox-app-key"
@@ -251,6 +288,31 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Remote outside systems need their URLs.
+    fn peer_problems(&self, problems: &mut Vec<String>) {
+        if self.account_verifier.mode == PeerMode::Remote
+            && !self
+                .account_verifier
+                .base_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"))
+        {
+            problems.push("account_verifier.base_url is required (an http(s) URL) when account_verifier.mode = \"remote\"".to_owned());
+        }
+        if self.alimtalk.mode == PeerMode::Remote
+            && self
+                .alimtalk
+                .base_url
+                .as_deref()
+                .is_none_or(|u| !u.starts_with("http"))
+        {
+            problems.push(
+                "alimtalk.base_url is required (an http(s) URL) when alimtalk.mode = \"remote\""
+                    .to_owned(),
+            );
+        }
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         let mut problems = Vec::new();
         if self.http.listen.parse::<std::net::SocketAddr>().is_err() {
@@ -277,6 +339,21 @@ impl Settings {
             {
                 problems.push("account_verifier.mode = \"simulator\" with a database.url needs account_verifier.allow_simulator = true: the simulator verifies almost any payout account".to_owned());
             }
+            if self.portone.mode == PeerMode::Simulator && !self.portone.allow_simulator {
+                problems.push("portone.mode = \"simulator\" with a database.url needs portone.allow_simulator = true: the simulator takes any payment".to_owned());
+            }
+        }
+        if self.portone.mode == PeerMode::Remote
+            && self
+                .portone
+                .base_url
+                .as_deref()
+                .is_none_or(|u| !u.starts_with("http"))
+        {
+            problems.push(
+                "portone.base_url is required (an http(s) URL) when portone.mode = \"remote\""
+                    .to_owned(),
+            );
         }
         if self.database.pool_size == 0 {
             problems.push("database.pool_size must be at least 1".to_owned());
@@ -309,27 +386,7 @@ impl Settings {
                 ));
             }
         }
-        if self.account_verifier.mode == PeerMode::Remote
-            && !self
-                .account_verifier
-                .base_url
-                .as_deref()
-                .is_some_and(|u| u.starts_with("http://") || u.starts_with("https://"))
-        {
-            problems.push("account_verifier.base_url is required (an http(s) URL) when account_verifier.mode = \"remote\"".to_owned());
-        }
-        if self.alimtalk.mode == PeerMode::Remote
-            && self
-                .alimtalk
-                .base_url
-                .as_deref()
-                .is_none_or(|u| !u.starts_with("http"))
-        {
-            problems.push(
-                "alimtalk.base_url is required (an http(s) URL) when alimtalk.mode = \"remote\""
-                    .to_owned(),
-            );
-        }
+        self.peer_problems(&mut problems);
         if self.alimtalk.fallback_type.is_some() != self.alimtalk.fallback_send_no.is_some() {
             problems.push(
                 "alimtalk.fallback_type and alimtalk.fallback_send_no go together".to_owned(),

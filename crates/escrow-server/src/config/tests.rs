@@ -55,6 +55,12 @@ mode = "simulator"
 mid = "m"
 api_key = "pw-iniapi-key"
 allow_simulator = true
+[portone]
+mode = "simulator"
+imp_key = "k"
+imp_secret = "pw-imp-secret"
+timeout_ms = 1000
+allow_simulator = true
 [[gateways]]
 name = "unifipay"
 kind = "unifipay"
