@@ -152,6 +152,8 @@ pub struct App {
     pub http: reqwest::Client,
     /// The gateways the server was configured with.
     pub gateways: Vec<GatewaySettings>,
+    /// Identities are verified by PortOne's certifications (else by the sandbox verifier).
+    pub portone_identity: bool,
 }
 
 /// The default gateway of the test world: the Unifi Pay simulator at `url`, for every method.
@@ -254,6 +256,23 @@ impl App {
     /// A world whose server is configured with the gateways `gateways` returns, given the URL of
     /// the world's own Unifi Pay simulator.
     pub async fn spawn_with_gateways(gateways: impl FnOnce(&str) -> Vec<GatewaySettings>) -> App {
+        Self::spawn_world(gateways, false).await
+    }
+
+    /// The default world, but the hosted signup verifies identities through PortOne's
+    /// certifications (the world's PortOne simulator).
+    pub async fn spawn_with_portone_identity() -> App {
+        Self::spawn_world(
+            |sim| vec![unifipay_gateway(sim), test_partners_gateway(sim)],
+            true,
+        )
+        .await
+    }
+
+    async fn spawn_world(
+        gateways: impl FnOnce(&str) -> Vec<GatewaySettings>,
+        portone_identity: bool,
+    ) -> App {
         let db = test_database().await;
         let sim = Simulator::start(
             SimulatorConfig {
@@ -301,6 +320,7 @@ impl App {
             [&alimtalk.base_url, &accounts.base_url, &portone.base_url],
             &clock,
             listener,
+            portone_identity,
         )
         .await;
         portone.set_webhook_url(&format!("{base}/pg/portone/webhook"));
@@ -322,6 +342,7 @@ impl App {
             partner,
             http,
             gateways,
+            portone_identity,
         }
     }
 
@@ -337,6 +358,7 @@ impl App {
             ],
             &self.clock,
             TcpListener::bind("127.0.0.1:0").unwrap(),
+            self.portone_identity,
         )
         .await
     }
@@ -347,6 +369,7 @@ impl App {
         [alimtalk, accounts, portone]: [&str; 3],
         clock: &TestClock,
         listener: TcpListener,
+        portone_identity: bool,
     ) -> RunningServer {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let alimtalk = escrow_alimtalk::AlimTalkClient::new(escrow_alimtalk::AlimTalkConfig {
@@ -359,6 +382,15 @@ impl App {
         })
         .unwrap();
         let alimtalk: Arc<dyn escrow_domain::delivery::AlimTalkSender> = Arc::new(alimtalk);
+        let portone_client = Arc::new(
+            escrow_portone::PortOneClient::new(escrow_portone::PortOneConfig {
+                api_url: portone.into(),
+                imp_key: "imp-key".into(),
+                imp_secret: "imp-secret".into(),
+                timeout: StdDuration::from_secs(2),
+            })
+            .unwrap(),
+        );
         start(
             &db.db,
             ServerParts {
@@ -388,15 +420,14 @@ impl App {
                     )
                     .unwrap(),
                 ),
-                fee_payments: Arc::new(
-                    escrow_portone::PortOneClient::new(escrow_portone::PortOneConfig {
-                        api_url: portone.into(),
-                        imp_key: "imp-key".into(),
-                        imp_secret: "imp-secret".into(),
-                        timeout: StdDuration::from_secs(2),
-                    })
-                    .unwrap(),
-                ),
+                identity_verifier: if portone_identity {
+                    Arc::new(escrow_portone::PortOneIdentityVerifier::new(
+                        portone_client.clone(),
+                    ))
+                } else {
+                    Arc::new(escrow_domain::signup::SandboxIdentityVerifier)
+                },
+                fee_payments: portone_client,
             },
         )
         .await

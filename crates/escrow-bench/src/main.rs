@@ -373,6 +373,7 @@ async fn start_server(
             template_overrides: Default::default(),
             account_verifier: Arc::new(NoMessages),
             fee_payments: Arc::new(NoMessages),
+            identity_verifier: Arc::new(escrow_domain::signup::SandboxIdentityVerifier),
         },
     )
     .await

@@ -138,8 +138,11 @@ pub struct IdentityClaim {
     pub birth_date: Date,
     /// Mobile phone.
     pub phone: PhoneNumber,
-    /// A foreign national.
+    /// A foreign national (as the person says; a provider's answer overrides it).
     pub foreigner: bool,
+    /// The provider's proof of a verification the person completed in its window (PortOne's
+    /// certification `imp_uid`), for providers that work that way.
+    pub certification: Option<String>,
 }
 
 /// What the verifier confirmed.

@@ -172,6 +172,22 @@ impl PortOneClient {
             .await
     }
 
+    /// `GET /payments/find/{merchant_uid}`: the order's payment; `None` when there is none.
+    pub async fn payment_by_merchant_uid(
+        &self,
+        merchant_uid: &str,
+    ) -> Result<Option<Payment>, PortOneError> {
+        if !is_uid(merchant_uid) {
+            return Ok(None);
+        }
+        self.call(
+            reqwest::Method::GET,
+            &format!("/payments/find/{merchant_uid}"),
+            None,
+        )
+        .await
+    }
+
     /// `POST /payments/cancel`; the payment as it is after the cancel.
     pub async fn cancel(&self, request: &CancelRequest) -> Result<Payment, PortOneError> {
         self.call(reqwest::Method::POST, "/payments/cancel", Some(request))

@@ -11,11 +11,15 @@
 
 mod client;
 mod fees;
+mod gateway;
+mod identity;
 #[cfg(feature = "simulator")]
 pub mod simulator;
 pub mod wire;
 
 pub use client::{is_uid, PortOneClient, PortOneConfig, PortOneError, TOKEN_MARGIN};
+pub use gateway::{PortOneGateway, PortOneGatewayConfig, MERCHANT_KEYS};
+pub use identity::PortOneIdentityVerifier;
 
 /// The gateway's default name in routing and in `/pg/{name}/…` URLs.
 pub const GATEWAY_NAME: &str = "portone";

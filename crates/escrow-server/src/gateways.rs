@@ -24,6 +24,8 @@ pub enum GatewaySimulator {
     UnifiPay(escrow_unifipay::simulator::SimulatorHandle),
     /// KG Inicis'.
     Inicis(escrow_inicis::simulator::SimulatorHandle),
+    /// PortOne's.
+    PortOne(escrow_portone::simulator::SimulatorHandle),
 }
 
 /// The gateways in force.
@@ -79,6 +81,7 @@ pub fn build(settings: &[GatewaySettings], public_base_url: &str) -> std::io::Re
                 unifipay(g, &mut gateways)?
             }
             GatewayKind::Inicis => inicis(g, public_base_url, &modes, &mut gateways)?,
+            GatewayKind::Portone => portone(g, public_base_url, &modes, &mut gateways)?,
         };
         gateways.profiles.push(GatewayProfile {
             name: g.name.clone(),
@@ -204,12 +207,62 @@ fn inicis(
     Ok(Arc::new(gateway))
 }
 
+/// The sandbox PortOne gateway simulator's REST key and secret (simulator-only values).
+const SANDBOX_IMP_KEY: &str = "sandbox_imp_key";
+const SANDBOX_IMP_SECRET: &str = "sandbox_imp_secret";
+
+fn portone(
+    g: &GatewaySettings,
+    public_base_url: &str,
+    modes: &[PartnerMode],
+    gateways: &mut Gateways,
+) -> std::io::Result<Arc<dyn PaymentGateway>> {
+    let (api_url, pay_url) = match g.mode {
+        PeerMode::Simulator => {
+            let sim = escrow_portone::simulator::Simulator::start(
+                SANDBOX_IMP_KEY,
+                SANDBOX_IMP_SECRET,
+                TcpListener::bind("127.0.0.1:0")?,
+                Some(format!(
+                    "{}/pg/portone/webhook",
+                    public_base_url.trim_end_matches('/')
+                )),
+            )?;
+            for mode in modes {
+                gateways.merchants.push(NewMerchant {
+                    gateway: g.name.clone(),
+                    partner_id: None,
+                    mode: *mode,
+                    mid: SANDBOX_IMP_KEY.into(),
+                    keys: MerchantKeys::new().with("impSecret", SANDBOX_IMP_SECRET),
+                });
+            }
+            let urls = (sim.base_url.clone(), format!("{}/pay", sim.base_url));
+            gateways.simulators.push(GatewaySimulator::PortOne(sim));
+            urls
+        }
+        PeerMode::Remote => (
+            g.base_url.clone().unwrap_or_default(),
+            g.pay_url.clone().unwrap_or_default(),
+        ),
+    };
+    Ok(Arc::new(escrow_portone::PortOneGateway::new(
+        escrow_portone::PortOneGatewayConfig {
+            name: g.name.clone(),
+            api_url,
+            pay_url,
+            timeout: std::time::Duration::from_millis(g.request_timeout_ms),
+        },
+    )))
+}
+
 impl GatewaySimulator {
     /// Where it listens.
     pub fn base_url(&self) -> &str {
         match self {
             GatewaySimulator::UnifiPay(s) => &s.base_url,
             GatewaySimulator::Inicis(s) => &s.base_url,
+            GatewaySimulator::PortOne(s) => &s.base_url,
         }
     }
 
@@ -218,6 +271,7 @@ impl GatewaySimulator {
         match self {
             GatewaySimulator::UnifiPay(s) => s.stop().await,
             GatewaySimulator::Inicis(s) => s.stop().await,
+            GatewaySimulator::PortOne(s) => s.stop().await,
         }
     }
 }

@@ -65,6 +65,8 @@ pub struct ServerParts {
     pub account_verifier: Arc<dyn escrow_domain::payout_account::AccountVerifier>,
     /// PortOne, where delivery requests' shipping fees are paid (SPEC §13).
     pub fee_payments: Arc<dyn escrow_domain::custody::FeePayments>,
+    /// Verifies identities at the hosted signup.
+    pub identity_verifier: Arc<dyn escrow_domain::signup::IdentityVerifier>,
 }
 
 /// A running server.
@@ -375,7 +377,7 @@ pub async fn start(db: &Database, parts: ServerParts) -> std::io::Result<Running
         wiring::custody(&pool, parts.fee_payments, &rules, &directory, clock.clone());
     let state = AppState {
         partners: directory.clone(),
-        members: member_service(directory.clone(), clock.clone()),
+        members: member_service(directory.clone(), parts.identity_verifier, clock.clone()),
         products: product_service(&directory, &rules, clock.clone()),
         product_repo: directory.clone(),
         checkouts: checkouts.clone(),

@@ -338,6 +338,14 @@ async fn launch(
             callbacks: Arc::new(callbacks),
             template_overrides: settings.alimtalk.overrides(),
             account_verifier: Arc::new(account_verifier),
+            identity_verifier: match settings.identity.provider {
+                escrow_server::config::IdentityProvider::Portone => Arc::new(
+                    escrow_portone::PortOneIdentityVerifier::new(portone_client.clone()),
+                ),
+                escrow_server::config::IdentityProvider::Sandbox => {
+                    Arc::new(escrow_domain::signup::SandboxIdentityVerifier)
+                }
+            },
             fee_payments: portone_client,
         },
     )

@@ -8,7 +8,6 @@ use escrow_domain::services::{
     CheckoutPorts, CheckoutService, MemberService, OutboxWorker, PayoutAccountService,
     PayoutService, ProductService, TradeService,
 };
-use escrow_domain::signup::SandboxIdentityVerifier;
 use escrow_postgres::{
     Directory, LedgerPayoutInstructor, PgCheckoutRepository, PgMoneyOut, PgRulesRepository,
     PgTradeRepository,
@@ -129,16 +128,13 @@ pub(crate) fn product_service(
     ))
 }
 
-/// Membership, with the bundled (sandbox) identity verifier.
+/// Membership, with the configured identity verifier.
 pub(crate) fn member_service(
     directory: Arc<Directory>,
+    verifier: Arc<dyn escrow_domain::signup::IdentityVerifier>,
     clock: Arc<dyn Clock>,
 ) -> Arc<MemberService> {
-    Arc::new(MemberService::new(
-        directory,
-        Arc::new(SandboxIdentityVerifier),
-        clock,
-    ))
+    Arc::new(MemberService::new(directory, verifier, clock))
 }
 
 /// The outbox worker, sending test partners' AlimTalks to `test_alimtalk` when there is one.

@@ -359,15 +359,12 @@ impl DeliveryRequests {
         self.detail(None, None, id).await
     }
 
-    /// PortOne's webhook: looks the payment up again for the request paid under `merchant_uid`
-    /// (unknown ones are ignored). Never trusts the webhook's `status`.
-    pub async fn webhook(&self, imp_uid: &str, merchant_uid: &str) -> Result<(), DeliveryError> {
+    /// PortOne's webhook: looks the payment up again for the request paid under `merchant_uid`.
+    /// Never trusts the webhook's `status`. `false` when no delivery request has that
+    /// `merchant_uid` (the payment may be a trade's).
+    pub async fn webhook(&self, imp_uid: &str, merchant_uid: &str) -> Result<bool, DeliveryError> {
         let Some(r) = self.repo.request_by_merchant_uid(merchant_uid).await? else {
-            tracing::info!(
-                merchant_uid,
-                "PortOne webhook for no delivery request: ignored"
-            );
-            return Ok(());
+            return Ok(false);
         };
         match self
             .verify(r.partner_id, Verifier::Webhook, r.id, imp_uid)
@@ -376,7 +373,7 @@ impl DeliveryRequests {
             Ok(_)
             | Err(DeliveryError::PaymentNotCompleted(_))
             | Err(DeliveryError::GatewayPaymentNotFound)
-            | Err(DeliveryError::PaymentOfAnotherOrder) => Ok(()),
+            | Err(DeliveryError::PaymentOfAnotherOrder) => Ok(true),
             Err(e) => Err(e),
         }
     }

@@ -491,6 +491,7 @@ mod tests {
             birth_date: time::macros::date!(1990 - 01 - 01),
             phone: crate::people::PhoneNumber::new("01012345678").unwrap(),
             foreigner: false,
+            certification: None,
         };
         let err = service(repo)
             .complete_signup(uuid::Uuid::new_v4(), &["SERVICE".into()], &claim)

@@ -319,11 +319,14 @@ fn payment_step(step: &PaymentStep, c: &Checkout) -> HttpResponse {
     }
 }
 
-/// The PG's browser return.
+/// The PG's browser return: Unifi Pay's `transactionId`, or PortOne's `imp_uid` (only its presence
+/// is read: the payment is looked up by the checkout id; `merchant_uid` and `imp_success` are not
+/// trusted).
 #[derive(Debug, serde::Deserialize)]
 pub struct ReturnQuery {
     #[serde(rename = "transactionId")]
     transaction_id: Option<String>,
+    imp_uid: Option<String>,
 }
 
 fn result_redirect(
@@ -405,6 +408,8 @@ pub async fn checkout_return(
     let Some(tid) = q
         .transaction_id
         .as_deref()
+        // PortOne: the transaction we keep is the checkout id (its merchant_uid).
+        .or(q.imp_uid.as_ref().map(|_| id.as_str()))
         .filter(|t| !t.is_empty() && t.len() <= 128)
     else {
         return bad_link();

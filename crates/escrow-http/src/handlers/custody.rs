@@ -493,7 +493,16 @@ pub async fn portone_webhook(state: web::Data<AppState>, body: web::Bytes) -> Ht
         .webhook(&hook.imp_uid, &hook.merchant_uid)
         .await
     {
-        Ok(()) => HttpResponse::Ok().json(json!({ "received": true })),
+        Ok(true) => HttpResponse::Ok().json(json!({ "received": true })),
+        // Not a delivery request's: a trade's payment through the PortOne gateway (its
+        // merchant_uid is the checkout id), settled like any PG's notification.
+        Ok(false) => {
+            let gateway = web::Path::from(PORTONE_GATEWAY.to_owned());
+            crate::handlers::checkout_pages::pg_callback(state, gateway, body).await
+        }
         Err(e) => ApiError::from(e).as_response(),
     }
 }
+
+/// The PortOne gateway's name in routing: its trade payments' webhooks are settled as its.
+const PORTONE_GATEWAY: &str = "portone";

@@ -83,6 +83,8 @@ struct SignupForm<'a> {
     birth_date: &'a str,
     phone: &'a str,
     foreigner: bool,
+    /// The identity provider's certification id (PortOne's `imp_uid`), set by its window.
+    certification: &'a str,
     agreed: Vec<&'static str>,
     terms_error: Option<&'static str>,
     name_error: Option<&'static str>,
@@ -164,6 +166,7 @@ fn signup_form(id: &str, sig: &str, f: &SignupForm<'_>) -> String {
     };
     format!(
         "{general}{summary}<form method=\"post\" action=\"/signup/{id}\" novalidate><input type=\"hidden\" name=\"sig\" value=\"{sig}\">\
+         <input type=\"hidden\" name=\"certification\" value=\"{certification}\">\
          <section><h2>약관 동의</h2>\
          <label class=\"check\"><input type=\"checkbox\" name=\"agree_all\" value=\"on\"{all_checked}><strong>전체 동의</strong></label>\
          {terms}{terms_error}</section>\
@@ -176,6 +179,7 @@ fn signup_form(id: &str, sig: &str, f: &SignupForm<'_>) -> String {
         field("phone", "휴대폰 번호", "type=\"tel\" inputmode=\"numeric\" autocomplete=\"tel\" placeholder=\"01012345678\" required", f.phone, f.phone_error),
         id = esc(id),
         sig = esc(sig),
+        certification = esc(f.certification),
     )
 }
 
@@ -221,6 +225,7 @@ fn read_signup_form(
         birth_date: typed("birthDate"),
         phone: typed("phone"),
         foreigner: form.get("nationality").is_some_and(|n| n != "KR"),
+        certification: typed("certification"),
         agreed: REQUIRED_TERMS
             .iter()
             .filter(|(code, version, _)| all || typed(&format!("term_{code}")) == *version)
@@ -281,6 +286,14 @@ pub async fn signup_submit(
         birth_date,
         phone,
         foreigner: f.foreigner,
+        certification: Some(f.certification.trim())
+            .filter(|c| {
+                !c.is_empty()
+                    && c.len() <= 100
+                    && c.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            })
+            .map(str::to_owned),
     };
     match state.members.complete_signup(uuid, &agreed, &claim).await {
         Ok(done) => redirect(&with_query(

@@ -100,6 +100,33 @@ pub(super) async fn payment(
     }
 }
 
+/// `GET /payments/find/{merchant_uid}`: the order's payment (a paid one first).
+pub(super) async fn find_by_merchant_uid(
+    state: web::Data<State>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    if let Some(stop) = gate(&state, &req).await {
+        return stop;
+    }
+    let payments = lock(&state.payments);
+    let mut of_order: Vec<&Payment> = payments
+        .values()
+        .filter(|p| p.merchant_uid == path.as_str())
+        .collect();
+    of_order.sort_by_key(|p| {
+        (
+            p.status != "paid",
+            p.status != "cancelled",
+            std::cmp::Reverse(p.paid_at),
+        )
+    });
+    match of_order.first() {
+        Some(p) => envelope(StatusCode::OK, &Envelope::ok((*p).clone())),
+        None => refused(StatusCode::NOT_FOUND, 1, "존재하지 않는 결제정보입니다."),
+    }
+}
+
 pub(super) async fn cancel(
     state: web::Data<State>,
     req: HttpRequest,

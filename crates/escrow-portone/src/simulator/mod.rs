@@ -250,6 +250,10 @@ impl Simulator {
                 .app_data(web::PayloadConfig::new(64 * 1024))
                 .route("/users/getToken", web::post().to(handlers::get_token))
                 .route("/payments/cancel", web::post().to(handlers::cancel))
+                .route(
+                    "/payments/find/{merchant_uid}",
+                    web::get().to(handlers::find_by_merchant_uid),
+                )
                 .route("/payments/{imp_uid}", web::get().to(handlers::payment))
                 .route(
                     "/certifications/{imp_uid}",

@@ -23,6 +23,10 @@ pub enum GatewayKind {
     /// KG Inicis standard payment (`escrow-inicis`); its merchants (MID, signKey, INIAPI key and
     /// IV) are added by operators (`POST /admin/v1/merchants`), the simulator's test MID at start.
     Inicis,
+    /// PortOne V1 (`escrow-portone`); a merchant is a REST key (MID = `imp_key`, key `impSecret`),
+    /// added by operators, the simulator's at start. Its name must be `portone`: PortOne posts every
+    /// webhook to `/pg/portone/webhook`.
+    Portone,
 }
 
 /// One payment gateway: its adapter, where it is, its merchant credentials and the methods it serves.
@@ -67,6 +71,10 @@ pub struct GatewaySettings {
     /// Our address as INIAPI's `clientIp` (Inicis).
     #[serde(default)]
     pub client_ip: Option<String>,
+    /// The page the buyer pays on (PortOne, remote): a page running PortOne's browser SDK with
+    /// `merchant_uid`, `amount`, `name` and `m_redirect_url` from its query.
+    #[serde(default)]
+    pub pay_url: Option<String>,
     /// Request timeout, ms.
     #[serde(default = "default_gateway_timeout_ms")]
     pub request_timeout_ms: u64,
@@ -111,6 +119,7 @@ impl GatewaySettings {
             auth_url_template: None,
             iniapi_url: None,
             client_ip: None,
+            pay_url: None,
         }
     }
 
@@ -174,7 +183,7 @@ impl GatewaySettings {
             ));
         }
         if self.mode == PeerMode::Remote
-            && self.kind == GatewayKind::Unifipay
+            && self.kind != GatewayKind::Inicis
             && self
                 .base_url
                 .as_deref()
@@ -195,6 +204,21 @@ impl GatewaySettings {
                     if empty {
                         problems.push(format!("{at}.{field} is required for a unifipay gateway"));
                     }
+                }
+            }
+            GatewayKind::Portone => {
+                if self.name != escrow_portone::GATEWAY_NAME {
+                    problems.push(format!("{at}.name must be \"portone\": PortOne posts its webhooks to /pg/portone/webhook"));
+                }
+                if self.mode == PeerMode::Remote
+                    && self
+                        .pay_url
+                        .as_deref()
+                        .is_none_or(|u| !u.starts_with("http"))
+                {
+                    problems.push(format!(
+                        "{at}.pay_url is required (an http(s) URL) for a remote portone gateway"
+                    ));
                 }
             }
             GatewayKind::Inicis => {

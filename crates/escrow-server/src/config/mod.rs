@@ -98,14 +98,29 @@ impl std::fmt::Debug for AccountVerifierSettings {
     }
 }
 
-/// Identity verification. The only verifier bundled today is the sandbox one, which accepts any
-/// claim: a deployment with a database (a real one) must say explicitly that it accepts that.
+/// Identity verification of the hosted signup: PortOne's certifications (`[portone]`'s keys), or the
+/// sandbox verifier, which accepts any claim (a deployment with a database must say explicitly that
+/// it accepts that).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IdentitySettings {
+    /// Who verifies.
+    #[serde(default)]
+    pub provider: IdentityProvider,
     /// Use the sandbox verifier although a `database.url` is configured.
     #[serde(default)]
     pub allow_sandbox: bool,
+}
+
+/// Who verifies identities.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityProvider {
+    /// Accepts any well-formed claim (the sandbox).
+    #[default]
+    Sandbox,
+    /// PortOne's certifications (`GET /certifications/{imp_uid}`).
+    Portone,
 }
 
 /// AlimTalk (NHN Cloud KakaoTalk Bizmessage v2.3).
@@ -331,8 +346,8 @@ impl Settings {
             if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
                 problems.push("database.url must be a postgres:// URL".to_owned());
             }
-            if !self.identity.allow_sandbox {
-                problems.push("identity.allow_sandbox must be true to run with a database.url: the only identity verifier bundled is the sandbox one, which accepts any claim".to_owned());
+            if self.identity.provider == IdentityProvider::Sandbox && !self.identity.allow_sandbox {
+                problems.push("identity.allow_sandbox must be true to run with a database.url and identity.provider = \"sandbox\": the sandbox verifier accepts any claim (or set identity.provider = \"portone\")".to_owned());
             }
             if self.account_verifier.mode == PeerMode::Simulator
                 && !self.account_verifier.allow_simulator
