@@ -332,3 +332,8 @@ pub(super) async fn set_behavior(
 pub(super) async fn get_state(state: web::Data<State>) -> HttpResponse {
     HttpResponse::Ok().json(lock(&state.record).clone())
 }
+
+pub(super) async fn expire_tokens(state: web::Data<State>) -> HttpResponse {
+    lock(&state.tokens).clear();
+    HttpResponse::NoContent().finish()
+}

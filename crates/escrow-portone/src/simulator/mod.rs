@@ -5,7 +5,8 @@
 //! report another amount, answer 5xx, hang, and expire every token it issued.
 //!
 //! Start it in-process with [`Simulator::start`] or as the `portone-sim` binary. Switches:
-//! [`SimulatorHandle::set_behavior`] or `PUT /_sim/behavior`; what happened: `GET /_sim/state`.
+//! [`SimulatorHandle::set_behavior`] or `PUT /_sim/behavior`; token rotation:
+//! [`SimulatorHandle::expire_tokens`] or `POST /_sim/expire-tokens`; what happened: `GET /_sim/state`.
 
 use std::collections::HashMap;
 use std::net::TcpListener;
@@ -263,6 +264,10 @@ impl Simulator {
                 .route("/pay/decide", web::post().to(handlers::decide))
                 .route("/_sim/behavior", web::put().to(handlers::set_behavior))
                 .route("/_sim/state", web::get().to(handlers::get_state))
+                .route(
+                    "/_sim/expire-tokens",
+                    web::post().to(handlers::expire_tokens),
+                )
                 .route(
                     "/_sim/certifications",
                     web::post().to(handlers::new_certification),

@@ -103,6 +103,34 @@ async fn clear_prime(
     Ok(())
 }
 
+/// What a draft writes to an address row (insert and update alike).
+#[derive(diesel::Insertable, diesel::AsChangeset)]
+#[diesel(table_name = a, treat_none_as_null = true)]
+struct AddressFields<'d> {
+    name: &'d str,
+    recipient: &'d str,
+    contact: &'d str,
+    postcode: &'d str,
+    address: &'d str,
+    address_detail: &'d str,
+    requirement: Option<&'d str>,
+}
+
+impl<'d> AddressFields<'d> {
+    fn of(draft: &'d AddressDraft) -> Self {
+        let s = &draft.shipping;
+        AddressFields {
+            name: &draft.name,
+            recipient: &s.recipient,
+            contact: s.phone.expose(),
+            postcode: &s.postcode,
+            address: &s.address,
+            address_detail: &s.address_detail,
+            requirement: s.requirement.as_deref(),
+        }
+    }
+}
+
 fn into_saved(row: Option<AddressRow>) -> Result<Option<SavedAddress>, RepositoryError> {
     row.map(AddressRow::into_domain).transpose()
 }
@@ -134,18 +162,11 @@ impl AddressBookRepository for Directory {
                 if prime {
                     clear_prime(conn, owner, now).await?;
                 }
-                let s = &draft.shipping;
                 let row = diesel::insert_into(a::table)
                     .values((
+                        AddressFields::of(draft),
                         a::partner_id.eq(owner.partner_id.0),
                         a::member_id.eq(owner.member_id.0),
-                        a::name.eq(&draft.name),
-                        a::recipient.eq(&s.recipient),
-                        a::contact.eq(s.phone.expose()),
-                        a::postcode.eq(&s.postcode),
-                        a::address.eq(&s.address),
-                        a::address_detail.eq(&s.address_detail),
-                        a::requirement.eq(s.requirement.as_deref()),
                         a::prime.eq(prime),
                         a::created_at.eq(now),
                         a::updated_at.eq(now),
@@ -203,18 +224,8 @@ impl AddressBookRepository for Directory {
                         .execute(conn)
                         .await?;
                 }
-                let s = &draft.shipping;
                 let row = diesel::update(a::table.filter(a::id.eq(id)))
-                    .set((
-                        a::name.eq(&draft.name),
-                        a::recipient.eq(&s.recipient),
-                        a::contact.eq(s.phone.expose()),
-                        a::postcode.eq(&s.postcode),
-                        a::address.eq(&s.address),
-                        a::address_detail.eq(&s.address_detail),
-                        a::requirement.eq(s.requirement.as_deref()),
-                        a::updated_at.eq(now),
-                    ))
+                    .set((AddressFields::of(draft), a::updated_at.eq(now)))
                     .returning(AddressRow::as_returning())
                     .get_result(conn)
                     .await?;
