@@ -498,7 +498,14 @@ pub async fn portone_webhook(state: web::Data<AppState>, body: web::Bytes) -> Ht
         // merchant_uid is the checkout id), settled like any PG's notification.
         Ok(false) => {
             let gateway = web::Path::from(PORTONE_GATEWAY.to_owned());
-            crate::handlers::checkout_pages::pg_callback(state, gateway, body).await
+            let answer = crate::handlers::checkout_pages::pg_callback(state, gateway, body).await;
+            if answer.status() == StatusCode::NOT_FOUND {
+                // Neither a delivery request's nor a checkout's: nothing to do, and PortOne
+                // retrying would not change that.
+                tracing::info!(merchant_uid = %hook.merchant_uid, "PortOne webhook for no order of ours: ignored");
+                return HttpResponse::Ok().json(json!({ "received": true, "matched": false }));
+            }
+            answer
         }
         Err(e) => ApiError::from(e).as_response(),
     }
