@@ -308,6 +308,16 @@ pub fn verify_payment(expected: &ExpectedPayment, report: &PgPaymentReport) -> P
     }
 }
 
+/// Whether `raw` can be a PG's reference id (PortOne's `imp_uid`, a certification's id): 1–100
+/// ASCII letters, digits, `_` and `-`. Anything else is refused before it reaches a URL path.
+pub fn is_gateway_reference(raw: &str) -> bool {
+    !raw.is_empty()
+        && raw.len() <= 100
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 /// A refund to send to the PG.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefundRequest {

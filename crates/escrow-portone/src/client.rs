@@ -215,14 +215,9 @@ impl PortOneClient {
     }
 }
 
-/// PortOne's ids (`imp_123456789012`): letters, digits and `_`, at most 100; anything else cannot
-/// be one and is not sent.
+/// PortOne's ids (`imp_123456789012`): anything else cannot be one and is not sent.
 pub fn is_uid(raw: &str) -> bool {
-    !raw.is_empty()
-        && raw.len() <= 100
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    escrow_domain::payment::is_gateway_reference(raw)
 }
 
 /// Reads an envelope: the response when `code` is 0, a refusal otherwise; 5xx and bodies that are

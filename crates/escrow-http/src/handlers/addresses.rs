@@ -47,6 +47,23 @@ fn owner(auth: &MemberAuth) -> AddressOwner {
     }
 }
 
+/// The member's saved address `id` as a checkout or a delivery request uses it (`addressId`);
+/// another member's is `404 ADDRESS_NOT_FOUND`.
+pub(crate) async fn saved_shipping(
+    state: &AppState,
+    auth: &MemberAuth,
+    id: i64,
+) -> Result<escrow_domain::checkout::ShippingAddress, ApiError> {
+    match state.address_book.get(owner(auth), id).await {
+        Ok(saved) => Ok(saved.shipping),
+        Err(AddressBookError::NotFound) => {
+            Err(book_error(AddressBookError::NotFound, Doing::Reading)
+                .details(json!({ "field": "addressId" })))
+        }
+        Err(e) => Err(book_error(e, Doing::Reading)),
+    }
+}
+
 /// An address id from the path: anything that is not one is simply not found.
 fn address_id(raw: &str, doing: Doing) -> Result<i64, ApiError> {
     raw.parse::<i64>()

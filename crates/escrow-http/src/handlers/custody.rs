@@ -4,7 +4,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use escrow_domain::address_book::{AddressBookError, AddressOwner};
 use escrow_domain::custody::{
     DeliveryError, FeePaymentState, NewVoucher, RequestFilter, ShippingState, Verifier,
     VoucherRefusal,
@@ -161,24 +160,7 @@ pub async fn create(
     let r: DeliveryRequestBody = parse_json(&body)?;
     let address = match (r.address_id, &r.address) {
         (None, Some(a)) => a.draft()?.shipping,
-        (Some(id), None) => {
-            let owner = AddressOwner {
-                partner_id: auth.partner_id,
-                member_id: auth.member_id,
-            };
-            match state.address_book.get(owner, id).await {
-                Ok(saved) => saved.shipping,
-                Err(AddressBookError::Storage(e)) => return Err(e.into()),
-                Err(_) => {
-                    return Err(ApiError::new(
-                        StatusCode::NOT_FOUND,
-                        "ADDRESS_NOT_FOUND",
-                        "해당 배송지를 찾지 못했어요.",
-                    )
-                    .details(json!({ "field": "addressId" })))
-                }
-            }
-        }
+        (Some(id), None) => crate::handlers::addresses::saved_shipping(&state, &auth, id).await?,
         _ => {
             return Err(ApiError::invalid(
                 "address",
@@ -351,7 +333,7 @@ pub async fn verify_payment(
 ) -> Result<HttpResponse, ApiError> {
     let id = request_id(&path)?;
     let r: PaymentVerification = parse_json(&body)?;
-    if !escrow_portone_uid(&r.imp_uid) {
+    if !escrow_domain::payment::is_gateway_reference(&r.imp_uid) {
         return Err(ApiError::invalid("impUid", "PortOne's imp_uid"));
     }
     let d = state
@@ -364,15 +346,6 @@ pub async fn verify_payment(
         )
         .await?;
     Ok(detail(&d))
-}
-
-/// PortOne's ids: letters, digits, `_` and `-`, at most 100.
-fn escrow_portone_uid(raw: &str) -> bool {
-    !raw.is_empty()
-        && raw.len() <= 100
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// Refunds the paid shipping fee of an unshipped request (결제 환불): the vouchers are available again.
@@ -482,7 +455,7 @@ pub async fn portone_webhook(state: web::Data<AppState>, body: web::Bytes) -> Ht
     let Ok(hook) = serde_json::from_slice::<Hook>(&body) else {
         return ApiError::invalid("imp_uid", "PortOne's webhook body").as_response();
     };
-    if !escrow_portone_uid(&hook.imp_uid)
+    if !escrow_domain::payment::is_gateway_reference(&hook.imp_uid)
         || hook.merchant_uid.is_empty()
         || hook.merchant_uid.len() > 100
     {

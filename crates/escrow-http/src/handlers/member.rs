@@ -151,22 +151,7 @@ async fn checkout_address(
                 .map(|r| text("shippingAddress.requirement", r, 200))
                 .transpose()?,
         }),
-        (None, Some(id)) => {
-            let owner = escrow_domain::address_book::AddressOwner {
-                partner_id: auth.partner_id,
-                member_id: auth.member_id,
-            };
-            match state.address_book.get(owner, id).await {
-                Ok(saved) => Ok(saved.shipping),
-                Err(escrow_domain::address_book::AddressBookError::Storage(e)) => Err(e.into()),
-                Err(_) => Err(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "ADDRESS_NOT_FOUND",
-                    "해당 배송지를 찾지 못했어요.",
-                )
-                .details(serde_json::json!({ "field": "addressId" }))),
-            }
-        }
+        (None, Some(id)) => crate::handlers::addresses::saved_shipping(state, auth, id).await,
         _ => Err(ApiError::invalid(
             "shippingAddress",
             "exactly one of shippingAddress and addressId",

@@ -287,12 +287,7 @@ pub async fn signup_submit(
         phone,
         foreigner: f.foreigner,
         certification: Some(f.certification.trim())
-            .filter(|c| {
-                !c.is_empty()
-                    && c.len() <= 100
-                    && c.bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            })
+            .filter(|c| escrow_domain::payment::is_gateway_reference(c))
             .map(str::to_owned),
     };
     match state.members.complete_signup(uuid, &agreed, &claim).await {
